@@ -1,0 +1,24 @@
+export {
+  booleanFromEnv,
+  ConfigError,
+  loadConfig,
+  type SharedEnv,
+  sharedEnvSchema,
+} from './config/load.js';
+export {
+  type JobRecord,
+  JobStore,
+  type JobStoreOptions,
+  type TerminalOutcome,
+  toRepresentation,
+} from './jobs/store.js';
+export { createLogger, type Logger } from './logging/logger.js';
+export { ModelRegistry, type ModelRegistryOptions, type ServedModel } from './models/registry.js';
+export {
+  createRedis,
+  type Redis,
+  type RedisConnectionOptions,
+  type RedisRole,
+  redisOptions,
+} from './redis/connection.js';
+export { RedisKeys, sha256Hex } from './redis/keys.js';

@@ -1,0 +1,201 @@
+import {
+  type JobError,
+  type JobRepresentation,
+  type JobResult,
+  type JobStatus,
+  JobStatusSchema,
+  type Priority,
+  PrioritySchema,
+} from '@medai-flow/contracts';
+import type { Redis } from 'ioredis';
+import type { RedisKeys } from '../redis/keys.js';
+
+/** A job as stored in its Redis hash. */
+export interface JobRecord {
+  id: string;
+  model: string;
+  owner: string;
+  status: JobStatus;
+  priority: Priority;
+  requestId: string;
+  createdAt: number;
+  startedAt?: number;
+  finishedAt?: number;
+  deadlineAt?: number;
+  inputSha256: string;
+  resultSha256?: string;
+  result?: JobResult;
+  error?: JobError;
+}
+
+export type TerminalOutcome =
+  | { status: 'succeeded'; result: JobResult; resultSha256: string }
+  | { status: 'failed' | 'cancelled' | 'expired'; error: JobError };
+
+export interface JobStoreOptions {
+  /** How long a finished job's record is kept, in seconds. */
+  resultTtlSeconds: number;
+  /** How long a tombstone outlives the record, in seconds (the 410 window). */
+  goneTtlSeconds: number;
+  /**
+   * Expiry of a job that never finishes (its queue was flushed, say), in seconds, so that no
+   * record or input stays forever. Default 7 days.
+   */
+  maxJobAgeSeconds?: number;
+}
+
+const DEFAULT_MAX_JOB_AGE_SECONDS = 7 * 86_400;
+
+// Moves a queued job to running; a running job (retried after its worker died) stays running.
+// Returns 1 when the caller may run the job, 0 when it has already ended (cancelled, expired).
+const MARK_RUNNING = `
+local status = redis.call('HGET', KEYS[1], 'status')
+if status == 'queued' then
+  redis.call('HSET', KEYS[1], 'status', 'running', 'startedAt', ARGV[1])
+  return 1
+end
+if status == 'running' then return 1 end
+return 0`;
+
+// Ends a job once: sets the terminal fields, starts the retention clock, deletes the input
+// and writes the tombstone. Returns 0 when the job had already ended (or never existed).
+const FINISH = `
+local status = redis.call('HGET', KEYS[1], 'status')
+if status ~= 'queued' and status ~= 'running' then return 0 end
+if ARGV[5] ~= '' and status ~= ARGV[5] then return 0 end
+redis.call('HSET', KEYS[1], 'status', ARGV[1], 'finishedAt', ARGV[2])
+if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'result', ARGV[3], 'resultSha256', ARGV[4]) end
+if ARGV[6] ~= '' then redis.call('HSET', KEYS[1], 'error', ARGV[6]) end
+redis.call('EXPIRE', KEYS[1], ARGV[7])
+redis.call('DEL', KEYS[2])
+local owner = redis.call('HGET', KEYS[1], 'owner')
+redis.call('SET', KEYS[3], owner, 'EX', ARGV[8])
+return 1`;
+
+/**
+ * The job records both services share: the gateway creates and reads them, workers move
+ * them through their states. Every transition is one Lua script, so two actors (a worker
+ * finishing, a gateway cancelling) never both win.
+ */
+export class JobStore {
+  private readonly maxJobAgeSeconds: number;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: RedisKeys,
+    private readonly options: JobStoreOptions,
+  ) {
+    this.maxJobAgeSeconds = options.maxJobAgeSeconds ?? DEFAULT_MAX_JOB_AGE_SECONDS;
+  }
+
+  /** Writes a new queued job and its input bytes in one transaction. */
+  async create(record: JobRecord, input: Uint8Array): Promise<void> {
+    await this.redis
+      .multi()
+      .hset(this.keys.job(record.id), serialize(record))
+      .expire(this.keys.job(record.id), this.maxJobAgeSeconds)
+      .set(this.keys.input(record.id), Buffer.from(input.buffer, input.byteOffset, input.byteLength))
+      .expire(this.keys.input(record.id), this.maxJobAgeSeconds)
+      .exec();
+  }
+
+  async get(id: string): Promise<JobRecord | null> {
+    const hash = await this.redis.hgetall(this.keys.job(id));
+    if (!hash.id) return null;
+    return deserialize(hash);
+  }
+
+  /** The owner of an ended job whose record has expired, or null when there is no tombstone. */
+  async tombstoneOwner(id: string): Promise<string | null> {
+    return this.redis.get(this.keys.tombstone(id));
+  }
+
+  async readInput(id: string): Promise<Buffer | null> {
+    return this.redis.getBuffer(this.keys.input(id));
+  }
+
+  /** Returns true when the job may run: it was queued (now running) or is being retried. */
+  async markRunning(id: string, now: number): Promise<boolean> {
+    const started = await this.redis.eval(MARK_RUNNING, 1, this.keys.job(id), String(now));
+    return started === 1;
+  }
+
+  /**
+   * Ends the job with `outcome` unless it has already ended; with `onlyFrom`, only when the
+   * job is currently in that state. Returns true when this call ended it.
+   */
+  async finish(id: string, outcome: TerminalOutcome, now: number, onlyFrom?: 'queued' | 'running'): Promise<boolean> {
+    const result = outcome.status === 'succeeded' ? JSON.stringify(outcome.result) : '';
+    const resultSha256 = outcome.status === 'succeeded' ? outcome.resultSha256 : '';
+    const error = outcome.status === 'succeeded' ? '' : JSON.stringify(outcome.error);
+    const ended = await this.redis.eval(
+      FINISH,
+      3,
+      this.keys.job(id),
+      this.keys.input(id),
+      this.keys.tombstone(id),
+      outcome.status,
+      String(now),
+      result,
+      resultSha256,
+      onlyFrom ?? '',
+      error,
+      String(this.options.resultTtlSeconds),
+      String(this.options.resultTtlSeconds + this.options.goneTtlSeconds),
+    );
+    return ended === 1;
+  }
+}
+
+/** Turns a record into the body of `GET /v1/jobs/{id}`. */
+export function toRepresentation(record: JobRecord, queuePosition?: number): JobRepresentation {
+  const representation: JobRepresentation = {
+    id: record.id,
+    model: record.model,
+    status: record.status,
+    priority: record.priority,
+    createdAt: new Date(record.createdAt).toISOString(),
+  };
+  if (record.startedAt !== undefined) representation.startedAt = new Date(record.startedAt).toISOString();
+  if (record.finishedAt !== undefined) representation.finishedAt = new Date(record.finishedAt).toISOString();
+  if (record.deadlineAt !== undefined) representation.deadline = new Date(record.deadlineAt).toISOString();
+  if (record.status === 'queued' && queuePosition !== undefined) representation.queuePosition = queuePosition;
+  if (record.result) representation.result = record.result;
+  if (record.error) representation.error = record.error;
+  return representation;
+}
+
+function serialize(record: JobRecord): Record<string, string> {
+  const hash: Record<string, string> = {
+    id: record.id,
+    model: record.model,
+    owner: record.owner,
+    status: record.status,
+    priority: record.priority,
+    requestId: record.requestId,
+    createdAt: String(record.createdAt),
+    inputSha256: record.inputSha256,
+  };
+  if (record.deadlineAt !== undefined) hash.deadlineAt = String(record.deadlineAt);
+  return hash;
+}
+
+function deserialize(hash: Record<string, string>): JobRecord {
+  const record: JobRecord = {
+    id: hash.id ?? '',
+    model: hash.model ?? '',
+    owner: hash.owner ?? '',
+    status: JobStatusSchema.parse(hash.status),
+    priority: PrioritySchema.parse(hash.priority),
+    requestId: hash.requestId ?? '',
+    createdAt: Number(hash.createdAt),
+    inputSha256: hash.inputSha256 ?? '',
+  };
+  if (hash.startedAt) record.startedAt = Number(hash.startedAt);
+  if (hash.finishedAt) record.finishedAt = Number(hash.finishedAt);
+  if (hash.deadlineAt) record.deadlineAt = Number(hash.deadlineAt);
+  if (hash.resultSha256) record.resultSha256 = hash.resultSha256;
+  if (hash.result) record.result = JSON.parse(hash.result) as JobResult;
+  if (hash.error) record.error = JSON.parse(hash.error) as JobError;
+  return record;
+}

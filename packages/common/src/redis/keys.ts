@@ -1,0 +1,73 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * The Redis key layout. Every key starts with the deployment's prefix, so tests and
+ * deployments sharing a server never meet. BullMQ's own keys live under `bullPrefix`.
+ */
+export class RedisKeys {
+  constructor(readonly prefix: string) {}
+
+  /** BullMQ `prefix` option; queues are named after their model. */
+  get bullPrefix(): string {
+    return `${this.prefix}:bull`;
+  }
+
+  /** Hash: the job record (status, owner, timings, result). */
+  job(id: string): string {
+    return `${this.prefix}:job:${id}`;
+  }
+
+  /** String: the input bytes, deleted when the job ends. */
+  input(id: string): string {
+    return `${this.prefix}:input:${id}`;
+  }
+
+  /** String: the owner of a job whose record expired, so that it answers 410 for a while. */
+  tombstone(id: string): string {
+    return `${this.prefix}:gone:${id}`;
+  }
+
+  /** String: an Idempotency-Key of a subject (hashed, since keys are client text). */
+  idempotency(subject: string, key: string): string {
+    return `${this.prefix}:idem:${sha256Hex(`${subject}\n${key}`)}`;
+  }
+
+  /** Hash: model name to published manifest JSON. */
+  get models(): string {
+    return `${this.prefix}:models`;
+  }
+
+  /** Sorted set: ids of the workers serving a model, scored by their last heartbeat (epoch ms). */
+  modelWorkers(model: string): string {
+    return `${this.prefix}:model-workers:${model}`;
+  }
+
+  /** Pub/sub channel on which gateways ask workers to cancel a running job. */
+  get cancelChannel(): string {
+    return `${this.prefix}:cancel`;
+  }
+
+  /** String: a revoked token id, kept until the token's own expiry. */
+  revokedToken(tokenId: string): string {
+    return `${this.prefix}:revoked:jti:${sha256Hex(tokenId)}`;
+  }
+
+  /** String: epoch seconds before which every token of the subject is revoked. */
+  revokedSubject(subject: string): string {
+    return `${this.prefix}:revoked:sub:${sha256Hex(subject)}`;
+  }
+
+  /** String: the rate limiter's state for one scope (route tier) and one key (subject or address). */
+  rateLimit(scope: string, key: string): string {
+    return `${this.prefix}:rl:${scope}:${sha256Hex(key)}`;
+  }
+
+  /** List: the audit trail. */
+  get audit(): string {
+    return `${this.prefix}:audit`;
+  }
+}
+
+export function sha256Hex(data: string | Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
