@@ -5,6 +5,7 @@ export {
   type SharedEnv,
   sharedEnvSchema,
 } from './config/load.js';
+export { enqueueJob, INFERENCE_JOB_NAME, inferenceJobOptions, openModelQueue } from './jobs/queue.js';
 export {
   type JobRecord,
   JobStore,

@@ -1,8 +1,8 @@
 export {
-  type ProblemCode,
-  type ProblemDetails,
   PROBLEM_CODES,
   PROBLEM_TYPE_BASE,
+  type ProblemCode,
+  type ProblemDetails,
   problemType,
 } from './errors/problem.js';
 export {

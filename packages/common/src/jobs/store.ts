@@ -99,6 +99,11 @@ export class JobStore {
       .exec();
   }
 
+  /** Deletes a job that could not be queued, with its input. */
+  async discard(id: string): Promise<void> {
+    await this.redis.del(this.keys.job(id), this.keys.input(id));
+  }
+
   async get(id: string): Promise<JobRecord | null> {
     const hash = await this.redis.hgetall(this.keys.job(id));
     if (!hash.id) return null;
@@ -124,7 +129,12 @@ export class JobStore {
    * Ends the job with `outcome` unless it has already ended; with `onlyFrom`, only when the
    * job is currently in that state. Returns true when this call ended it.
    */
-  async finish(id: string, outcome: TerminalOutcome, now: number, onlyFrom?: 'queued' | 'running'): Promise<boolean> {
+  async finish(
+    id: string,
+    outcome: TerminalOutcome,
+    now: number,
+    onlyFrom?: 'queued' | 'running',
+  ): Promise<boolean> {
     const result = outcome.status === 'succeeded' ? JSON.stringify(outcome.result) : '';
     const resultSha256 = outcome.status === 'succeeded' ? outcome.resultSha256 : '';
     const error = outcome.status === 'succeeded' ? '' : JSON.stringify(outcome.error);

@@ -1,7 +1,16 @@
 import { z } from 'zod';
 
 /** Tensor datatypes of the KServe/Triton open inference protocol (v2) that the workers can feed to ONNX. */
-export const TensorDatatypeSchema = z.enum(['BOOL', 'UINT8', 'INT8', 'INT16', 'INT32', 'INT64', 'FP32', 'FP64']);
+export const TensorDatatypeSchema = z.enum([
+  'BOOL',
+  'UINT8',
+  'INT8',
+  'INT16',
+  'INT32',
+  'INT64',
+  'FP32',
+  'FP64',
+]);
 export type TensorDatatype = z.infer<typeof TensorDatatypeSchema>;
 
 /** Bytes per element of each datatype, for binary storage of tensors. */

@@ -1,0 +1,48 @@
+import { BULLMQ_PRIORITY, type QueueJobData } from '@medai-flow/contracts';
+import { type JobsOptions, Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { RedisKeys } from '../redis/keys.js';
+import type { JobRecord, JobStore } from './store.js';
+
+/** BullMQ job name of every inference job. */
+export const INFERENCE_JOB_NAME = 'infer';
+
+/** Opens the BullMQ queue of one model: one queue per model, named after it. */
+export function openModelQueue(model: string, connection: Redis, keys: RedisKeys): Queue<QueueJobData> {
+  return new Queue<QueueJobData>(model, { connection, prefix: keys.bullPrefix });
+}
+
+/**
+ * BullMQ options of an inference job. BullMQ's copy is removed as soon as the job ends,
+ * because the job record (JobStore) holds the state and result clients read; the worker
+ * setting `maxStalledCount` bounds how often a job lost with its worker is retried.
+ */
+export function inferenceJobOptions(record: JobRecord): JobsOptions {
+  return {
+    jobId: record.id,
+    priority: BULLMQ_PRIORITY[record.priority],
+    attempts: 1,
+    removeOnComplete: true,
+    removeOnFail: true,
+  };
+}
+
+/**
+ * Stores the job record and its input, then queues the job. If queueing fails, the record
+ * and input are deleted again and the error is rethrown, so no job is left half-submitted.
+ */
+export async function enqueueJob(
+  queue: Queue<QueueJobData>,
+  store: JobStore,
+  record: JobRecord,
+  input: Uint8Array,
+  data: QueueJobData,
+): Promise<void> {
+  await store.create(record, input);
+  try {
+    await queue.add(INFERENCE_JOB_NAME, data, inferenceJobOptions(record));
+  } catch (error) {
+    await store.discard(record.id).catch(() => undefined);
+    throw error;
+  }
+}
