@@ -2,7 +2,13 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['gateway/test/**/*.test.ts', 'worker/test/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'scripts/test/**/*.test.ts', 'deploy/test/**/*.test.ts'],
+    include: [
+      'gateway/test/**/*.test.ts',
+      'worker/test/**/*.test.ts',
+      'packages/*/test/**/*.test.ts',
+      'scripts/test/**/*.test.ts',
+      'deploy/test/**/*.test.ts',
+    ],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // Tests start real Redis servers, gateways and worker processes; two cores do not
