@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: [
+      'test/e2e/**/*.test.ts',
       'gateway/test/**/*.test.ts',
       'worker/test/**/*.test.ts',
       'packages/*/test/**/*.test.ts',

@@ -1,0 +1,120 @@
+import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+import { MedAIClient } from '@medai-flow/client';
+import { Redis } from 'ioredis';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readNpyFloat32 } from '../../test-support/npy.js';
+import { dataFiles } from '../../test-support/paths.js';
+import { type ServiceProcess, startGateway, startWorker } from '../../test-support/processes.js';
+import { deleteKeys, testRedisUrl, uniquePrefix } from '../../test-support/redis.js';
+import { mintToken, testJwtSecret } from '../../test-support/tokens.js';
+
+const prefix = uniquePrefix('e2e');
+let worker: ServiceProcess;
+let gateway: ServiceProcess & { baseUrl: string };
+let client: MedAIClient;
+let redis: Redis;
+
+beforeAll(async () => {
+  const env = { REDIS_URL: testRedisUrl, REDIS_PREFIX: prefix, AUTH_JWT_SECRET: testJwtSecret };
+  [worker, gateway] = await Promise.all([startWorker(env), startGateway(env)]);
+  client = new MedAIClient({ baseUrl: gateway.baseUrl, token: await mintToken({ sub: 'e2e-user' }) });
+  redis = new Redis(testRedisUrl);
+}, 120_000);
+
+afterAll(async () => {
+  await Promise.all([gateway?.kill('SIGTERM'), worker?.kill('SIGTERM')]);
+  redis?.disconnect();
+  await deleteKeys(testRedisUrl, prefix);
+});
+
+describe('nuclei-unet through HTTP', () => {
+  it('segments the PNG like the reference', async () => {
+    const submission = await client.submit('nuclei-unet', {
+      mediaType: 'image/png',
+      bytes: readFileSync(dataFiles.nucleiPng),
+    });
+    expect(submission.status).toBe(202);
+    const job = await client.waitForJob(submission.job.id, { timeoutMs: 60_000 });
+    expect(job.status, JSON.stringify(job.error)).toBe('succeeded');
+
+    const segmentation = job.result?.segmentation;
+    expect(segmentation?.mask.mediaType).toBe('image/png');
+    const mask = await sharp(Buffer.from(segmentation?.mask.data ?? '', 'base64'))
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    expect(mask.info.width).toBe(512);
+    expect(mask.info.height).toBe(512);
+    expect(mask.info.channels).toBe(1);
+
+    const reference = readNpyFloat32(dataFiles.nucleiExpectedNpy).data;
+    let both = 0;
+    let predicted = 0;
+    let expected = 0;
+    for (let i = 0; i < reference.length; i++) {
+      const inMask = (mask.data[i] ?? 0) > 0;
+      const inReference = (reference[i] ?? 0) > 0.5;
+      if (inMask) predicted++;
+      if (inReference) expected++;
+      if (inMask && inReference) both++;
+    }
+    const dice = (2 * both) / (predicted + expected);
+    expect(dice).toBeGreaterThanOrEqual(0.99);
+
+    const nucleus = segmentation?.stats.find((stat) => stat.label === 'nucleus');
+    expect(Math.abs((nucleus?.fraction ?? 0) * 100 - 20.7)).toBeLessThanOrEqual(0.5);
+    expect(nucleus?.count).toBe(predicted);
+  });
+
+  it('names the model file that ran', async () => {
+    const submission = await client.submit('nuclei-unet', {
+      mediaType: 'image/png',
+      bytes: readFileSync(dataFiles.nucleiPng),
+    });
+    const job = await client.waitForJob(submission.job.id, { timeoutMs: 60_000 });
+    expect(job.result?.model).toEqual({
+      name: 'nuclei-unet',
+      version: '0.5.0',
+      sha256: '85f5ac80fa977fea3562ef97c8c5950288be2c4f4cdb5d994807df97008ce088',
+    });
+    expect(job.result?.timings.inferenceMs).toBeGreaterThan(0);
+  });
+
+  it('deletes the input bytes once the job ends', async () => {
+    const submission = await client.submit('nuclei-unet', {
+      mediaType: 'image/png',
+      bytes: readFileSync(dataFiles.nucleiPng),
+    });
+    const inputKey = `${prefix}:input:${submission.job.id}`;
+    await client.waitForJob(submission.job.id, { timeoutMs: 60_000 });
+    expect(await redis.exists(inputKey)).toBe(0);
+    expect(await redis.exists(`${prefix}:bull:nuclei-unet:${submission.job.id}`)).toBe(0);
+    expect(await redis.exists(`${prefix}:job:${submission.job.id}`)).toBe(1);
+  });
+});
+
+describe('brain-gwm through HTTP', () => {
+  it('measures grey and white matter volumes', async () => {
+    const submission = await client.submit('brain-gwm', {
+      mediaType: 'application/x-nifti',
+      bytes: readFileSync(dataFiles.mriVolume),
+    });
+    expect(submission.status).toBe(202);
+    const job = await client.waitForJob(submission.job.id, { timeoutMs: 120_000 });
+    expect(job.status, JSON.stringify(job.error)).toBe('succeeded');
+
+    const stats = job.result?.segmentation?.stats ?? [];
+    const grey = stats.find((stat) => stat.label === 'grey matter')?.volumeMl ?? 0;
+    const white = stats.find((stat) => stat.label === 'white matter')?.volumeMl ?? 0;
+    expect(Math.abs(grey - 735) / 735).toBeLessThanOrEqual(0.02);
+    expect(Math.abs(white - 519) / 519).toBeLessThanOrEqual(0.02);
+
+    const mask = job.result?.segmentation?.mask;
+    expect(mask?.mediaType).toBe('application/x-nifti+gzip');
+    const volume = gunzipSync(Buffer.from(mask?.data ?? '', 'base64'));
+    expect(volume.readInt32LE(0)).toBe(348);
+    expect(volume.readInt16LE(42)).toBe(256);
+    expect(volume.readInt16LE(70)).toBe(2);
+  }, 120_000);
+});
