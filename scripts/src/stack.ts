@@ -1,9 +1,9 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { ServiceProcess } from '@medai-flow/testkit';
 import { RedisMemoryServer } from 'redis-memory-server';
 
 /** Root of this repository. */
@@ -57,8 +57,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       { ...env, METRICS_PORT: '0' },
       options,
     );
-    stops.push(() => worker.stop());
-    await worker.ready('worker ready', 120_000);
+    stops.push(() => worker.stop(STOP_GRACE_MS));
+    await worker.waitForLog((line) => line.msg === 'worker ready', 120_000);
 
     options.say('starting the gateway');
     const gateway = launch(
@@ -67,8 +67,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       { ...env, PORT: String(options.gatewayPort) },
       options,
     );
-    stops.push(() => gateway.stop());
-    const listening = await gateway.ready('gateway listening', 30_000);
+    stops.push(() => gateway.stop(STOP_GRACE_MS));
+    const listening = await gateway.waitForLog((line) => line.msg === 'gateway listening', 30_000);
     return { gatewayUrl: `http://127.0.0.1:${Number(listening.port)}`, jwtSecret, stop };
   } catch (error) {
     await stop();
@@ -102,11 +102,6 @@ function inheritedEnv(): Record<string, string> {
   return env;
 }
 
-interface LaunchedService {
-  ready(message: string, timeoutMs: number): Promise<Record<string, unknown>>;
-  stop(): Promise<void>;
-}
-
 /** Time a service gets to drain after SIGTERM before it is killed. */
 const STOP_GRACE_MS = 15_000;
 
@@ -115,63 +110,12 @@ function launch(
   entryPoint: string,
   env: Record<string, string>,
   options: StackOptions,
-): LaunchedService {
-  const child: ChildProcess = spawn(process.execPath, [entryPoint], {
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let sink: (line: string) => void = (line) => process.stdout.write(`${line}\n`);
+): ServiceProcess {
+  let onLine = (line: string) => process.stdout.write(`${line}\n`);
   if (options.logs !== 'inherit') {
     mkdirSync(options.logs.folder, { recursive: true });
     const file = createWriteStream(join(options.logs.folder, `${name}.log`));
-    sink = (line) => file.write(`${line}\n`);
+    onLine = (line) => file.write(`${line}\n`);
   }
-  const lines: Record<string, unknown>[] = [];
-  const listeners: ((line: Record<string, unknown>) => void)[] = [];
-  const onLine = (text: string) => {
-    sink(text);
-    let line: Record<string, unknown>;
-    try {
-      line = JSON.parse(text) as Record<string, unknown>;
-    } catch {
-      line = { msg: text };
-    }
-    lines.push(line);
-    for (const listener of listeners) listener(line);
-  };
-  if (child.stdout) createInterface({ input: child.stdout }).on('line', onLine);
-  if (child.stderr) createInterface({ input: child.stderr }).on('line', onLine);
-  const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)));
-
-  return {
-    ready: (message, timeoutMs) =>
-      new Promise((resolveReady, reject) => {
-        const seen = lines.find((line) => line.msg === message);
-        if (seen) return resolveReady(seen);
-        const timer = setTimeout(
-          () => reject(new Error(`${name} did not log "${message}" within ${timeoutMs} ms`)),
-          timeoutMs,
-        );
-        listeners.push((line) => {
-          if (line.msg !== message) return;
-          clearTimeout(timer);
-          resolveReady(line);
-        });
-        void exited.then((code) => {
-          clearTimeout(timer);
-          const last = lines
-            .slice(-5)
-            .map((line) => JSON.stringify(line))
-            .join('\n');
-          reject(new Error(`${name} exited with code ${code} before it was ready; last lines:\n${last}`));
-        });
-      }),
-    stop: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
+  return ServiceProcess.spawn(name, entryPoint, env, { onLine });
 }
