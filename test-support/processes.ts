@@ -21,7 +21,11 @@ export async function startWorker(
 export async function startGateway(
   env: Record<string, string>,
 ): Promise<ServiceProcess & { port: number; baseUrl: string }> {
-  const gateway = ServiceProcess.spawn('gateway', builtEntryPoints.gateway, { PORT: '0', ...env });
+  const gateway = ServiceProcess.spawn('gateway', builtEntryPoints.gateway, {
+    PORT: '0',
+    HOST: '127.0.0.1',
+    ...env,
+  });
   const ready = await gateway.waitForLog((line) => line.msg === 'gateway listening', 30_000);
   const port = Number(ready.port);
   return Object.assign(gateway, { port, baseUrl: `http://127.0.0.1:${port}` });

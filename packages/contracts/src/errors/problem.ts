@@ -13,6 +13,7 @@ export const PROBLEM_CODES = {
   'model-not-found': { status: 404, title: 'Model not found' },
   'job-not-found': { status: 404, title: 'Job not found' },
   'method-not-allowed': { status: 405, title: 'Method not allowed' },
+  'request-timeout': { status: 408, title: 'Request timeout' },
   conflict: { status: 409, title: 'Conflict' },
   'job-finished': { status: 409, title: 'Job has already finished' },
   'idempotency-in-progress': { status: 409, title: 'A request with this Idempotency-Key is in progress' },
@@ -29,6 +30,8 @@ export const PROBLEM_CODES = {
   'inference-failed': { status: 500, title: 'Inference failed' },
   'deadline-exceeded': { status: 504, title: 'Deadline exceeded' },
   'worker-lost': { status: 500, title: 'Worker lost the job too often' },
+  /** Only the `error` of a job cancelled on request, never an HTTP answer. */
+  'job-cancelled': { status: 409, title: 'Job was cancelled' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ProblemCode = keyof typeof PROBLEM_CODES;

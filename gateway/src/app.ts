@@ -1,0 +1,76 @@
+import { Hono } from 'hono';
+import { GatewayError } from './errors/gateway-error.js';
+import { type Clock, type GatewayEnv, systemClock } from './http/context.js';
+import { buildProblem, problemFor, toResponse } from './http/problem.js';
+import { createGatewayMetrics, type GatewayMetrics } from './metrics/catalog.js';
+import { type AuthDeps, requireToken } from './middleware/auth/index.js';
+import { httpMetrics } from './middleware/metrics/index.js';
+import { clientAddress, rateLimitHeaders } from './middleware/rate-limit/index.js';
+import { corsAllowlist, requestId, securityHeaders } from './middleware/security-headers/index.js';
+import { registerHealthRoutes } from './routes/health.js';
+import { registerJobRoutes } from './routes/jobs.js';
+import { registerModelRoutes } from './routes/models.js';
+import { registerRevokeRoute } from './routes/revoke.js';
+import { createServices, type GatewayDeps, type GatewayServices } from './services.js';
+
+export interface CreateAppOptions extends Omit<GatewayDeps, 'clock'> {
+  /** Default: the system clock. */
+  clock?: Clock;
+  /** Default: new metrics on a new registry. */
+  metrics?: GatewayMetrics;
+}
+
+/** The gateway's HTTP app and what must be closed with it. */
+export interface GatewayApp {
+  app: Hono<GatewayEnv>;
+  services: GatewayServices;
+  /** Closes the BullMQ queues; the Redis connection belongs to the caller. */
+  close(): Promise<void>;
+}
+
+function registerErrorHandlers(app: Hono<GatewayEnv>, services: GatewayServices): void {
+  app.notFound((c) =>
+    toResponse(
+      buildProblem(
+        new GatewayError('route_not_found', 'no route matches this method and path'),
+        c.get('requestId'),
+      ),
+    ),
+  );
+  app.onError((error, c) => {
+    const requestId = c.get('requestId');
+    const parts = problemFor(error, requestId);
+    if (parts.status >= 500) {
+      const cause = error instanceof GatewayError ? error.cause : error;
+      services.logger.error({ requestId, err: cause, status: parts.status }, 'request failed');
+    }
+    return toResponse(parts);
+  });
+}
+
+/** Builds the gateway app: middleware in the order every response needs, then the routes. */
+export function createApp(options: CreateAppOptions): GatewayApp {
+  const metrics = options.metrics ?? createGatewayMetrics();
+  const services = createServices({ ...options, clock: options.clock ?? systemClock }, metrics);
+  const app = new Hono<GatewayEnv>();
+
+  app.use(httpMetrics(metrics));
+  app.use(requestId());
+  app.use(securityHeaders());
+  if (services.config.CORS_ALLOWED_ORIGINS.length > 0)
+    app.use(corsAllowlist(services.config.CORS_ALLOWED_ORIGINS));
+  app.use(clientAddress(services.addresses));
+  app.use(rateLimitHeaders());
+  registerErrorHandlers(app, services);
+
+  const authDeps: AuthDeps = { ...services, now: () => services.clock.now() };
+  registerHealthRoutes(app, services);
+  registerModelRoutes(app, services, requireToken(authDeps, 'jobs:read'));
+  registerJobRoutes(app, services, {
+    canRead: requireToken(authDeps, 'jobs:read'),
+    canWrite: requireToken(authDeps, 'jobs:write'),
+  });
+  registerRevokeRoute(app, services, requireToken(authDeps, null));
+
+  return { app, services, close: () => services.jobs.close() };
+}

@@ -1,0 +1,151 @@
+import { sha256Hex } from '@medai-flow/common';
+import { decodeProtectedHeader, errors, type JWTPayload, jwtVerify } from 'jose';
+import { LRUCache } from 'lru-cache';
+import { GatewayError } from '../errors/gateway-error.js';
+import type { Clock } from '../http/context.js';
+import type { KeySource } from './key-source.js';
+import { type Principal, permissionsFromClaims } from './principal.js';
+
+/** Header parameters that name a key inside the token; a verifier that followed them would trust the attacker's key. */
+const UNTRUSTED_KEY_HEADERS = ['jwk', 'jku', 'x5u', 'x5c'] as const;
+
+export interface TokenVerifierOptions {
+  issuer: string | undefined;
+  audience: string | undefined;
+  clockToleranceSeconds: number;
+  maxLifetimeSeconds: number;
+  /** Longest reuse of a verified token, in seconds. */
+  cacheSeconds: number;
+  cacheSize: number;
+  clock: Clock;
+}
+
+function invalid(detail: string, reason: string, cause?: unknown): GatewayError {
+  return new GatewayError('token_invalid', detail, { reason, cause });
+}
+
+/** Maps jose's failures to gateway errors; details name the claim or header, never the token. */
+function mapJoseError(error: unknown, keySource: KeySource): GatewayError {
+  if (error instanceof errors.JWTExpired) {
+    return new GatewayError('token_expired', 'the token has expired', { reason: 'expired', cause: error });
+  }
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    const reason = error.claim === 'nbf' ? 'not_yet_valid' : 'claim';
+    return invalid(`the "${error.claim}" claim check failed (${error.reason})`, reason, error);
+  }
+  if (error instanceof errors.JOSEAlgNotAllowed) {
+    return invalid('the token algorithm is not allowed', 'algorithm', error);
+  }
+  if (error instanceof errors.JWSSignatureVerificationFailed) {
+    return invalid('the token signature is invalid', 'signature', error);
+  }
+  if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys) {
+    return invalid('no single key of the key set matches the token', 'unknown_key', error);
+  }
+  if (
+    error instanceof errors.JWKSTimeout ||
+    (keySource.kind === 'jwks' && !(error instanceof errors.JOSEError))
+  ) {
+    return new GatewayError('key_source_unavailable', 'the token signing keys could not be fetched', {
+      reason: 'key_unavailable',
+      retryAfterSeconds: 5,
+      cause: error,
+    });
+  }
+  if (error instanceof errors.JWTInvalid)
+    return invalid('the token payload is not a valid JWT claims set', 'malformed', error);
+  return invalid('the token is not a valid signed JWT', 'malformed', error);
+}
+
+/**
+ * Verifies bearer tokens with jose and caches the result per token, so the signature is
+ * checked once and not on every request. A cached principal is reused until the token
+ * expires or `cacheSeconds` pass, whichever comes first; revocation is checked elsewhere
+ * on every request.
+ */
+export class TokenVerifier {
+  private readonly cache: LRUCache<string, Principal>;
+
+  constructor(
+    private readonly keySource: KeySource,
+    private readonly options: TokenVerifierOptions,
+  ) {
+    this.cache = new LRUCache({ max: options.cacheSize });
+  }
+
+  async verify(token: string): Promise<Principal> {
+    const nowMs = this.options.clock.now();
+    const cached = this.cache.get(token);
+    if (cached && this.isUnexpired(cached, nowMs)) return cached;
+
+    const payload = await this.verifySignedToken(token, nowMs);
+    const principal = this.toPrincipal(token, payload, nowMs);
+    const ttlMs = Math.min(principal.expiresAt * 1000 - nowMs, this.options.cacheSeconds * 1000);
+    if (ttlMs > 0) this.cache.set(token, principal, { ttl: ttlMs });
+    return principal;
+  }
+
+  private isUnexpired(principal: Principal, nowMs: number): boolean {
+    return principal.expiresAt * 1000 + this.options.clockToleranceSeconds * 1000 > nowMs;
+  }
+
+  private async verifySignedToken(token: string, nowMs: number): Promise<JWTPayload> {
+    let header: Record<string, unknown>;
+    try {
+      header = decodeProtectedHeader(token) as Record<string, unknown>;
+    } catch (error) {
+      throw invalid('the token is not a valid signed JWT', 'malformed', error);
+    }
+    const named = UNTRUSTED_KEY_HEADERS.find((name) => header[name] !== undefined);
+    if (named)
+      throw invalid(
+        `the token header names its own key ("${named}"), which is never trusted`,
+        'untrusted_header',
+      );
+
+    try {
+      const { payload } = await jwtVerify(token, this.keySource.key as Uint8Array, {
+        algorithms: this.keySource.algorithms,
+        issuer: this.options.issuer,
+        audience: this.options.audience,
+        clockTolerance: this.options.clockToleranceSeconds,
+        currentDate: new Date(nowMs),
+        requiredClaims: ['exp', 'sub'],
+      });
+      return payload;
+    } catch (error) {
+      throw mapJoseError(error, this.keySource);
+    }
+  }
+
+  private toPrincipal(token: string, payload: JWTPayload, nowMs: number): Principal {
+    const expiresAt = payload.exp as number;
+    const lifetime = expiresAt - Math.floor(nowMs / 1000);
+    if (lifetime > this.options.maxLifetimeSeconds + this.options.clockToleranceSeconds) {
+      throw invalid(
+        `the token lives longer than the ${this.options.maxLifetimeSeconds} s the gateway accepts`,
+        'lifetime',
+      );
+    }
+    if (typeof payload.sub !== 'string' || payload.sub.length === 0 || payload.sub.length > 256) {
+      throw invalid('the "sub" claim must be a string of 1 to 256 characters', 'claim');
+    }
+    const claims = payload as Record<string, unknown>;
+    const permissions = permissionsFromClaims(claims);
+    return {
+      subject: payload.sub,
+      permissions,
+      tokenId: tokenIdOf(token, claims),
+      issuedAt: typeof payload.iat === 'number' ? payload.iat : undefined,
+      expiresAt,
+      tier: permissions.has('admin') ? 'admin' : 'standard',
+    };
+  }
+}
+
+/** A token's id for revocation: `jti`, else `uti` (Entra ID), else the SHA-256 of the token. */
+export function tokenIdOf(token: string, claims: Record<string, unknown>): string {
+  if (typeof claims.jti === 'string' && claims.jti.length > 0) return claims.jti;
+  if (typeof claims.uti === 'string' && claims.uti.length > 0) return claims.uti;
+  return sha256Hex(token);
+}

@@ -1,0 +1,120 @@
+import { booleanFromEnv, sharedEnvSchema } from '@medai-flow/common';
+import { z } from 'zod';
+
+const MIN_HS256_SECRET_BYTES = 32;
+
+const positiveInt = () => z.coerce.number().int().positive();
+
+/** A comma-separated list in one variable; empty entries are dropped. */
+const commaList = z
+  .string()
+  .default('')
+  .transform((value) =>
+    value
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item.length > 0),
+  );
+
+/**
+ * The gateway's environment: the shared settings plus everything below. Every variable is
+ * documented with its default and unit in gateway/README.md.
+ */
+export const gatewayEnvSchema = sharedEnvSchema
+  .extend({
+    /** HTTP port; 0 takes any free port (the bound port is logged). */
+    PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
+    /** Address the HTTP server binds to. */
+    HOST: z.string().min(1).default('0.0.0.0'),
+    AUTH_JWT_SECRET: z.string().optional(),
+    AUTH_JWT_PUBLIC_KEY: z.string().optional(),
+    AUTH_JWKS_URL: z.url({ protocol: /^https?$/ }).optional(),
+    /** Allows an HS256 secret while NODE_ENV is production; meant for single-host trials only. */
+    AUTH_ALLOW_HS256_IN_PRODUCTION: booleanFromEnv.default(false),
+    AUTH_ISSUER: z.string().min(1).optional(),
+    AUTH_AUDIENCE: z.string().min(1).optional(),
+    /** Algorithms accepted, comma-separated; empty means every algorithm that fits the key type. */
+    AUTH_ALGORITHMS: commaList,
+    /** Leeway for `exp`, `nbf` and `iat`, in seconds. */
+    AUTH_CLOCK_TOLERANCE_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
+    /** Longest token lifetime accepted (`exp` minus now), in seconds; also how long a subject revocation is kept. */
+    AUTH_MAX_TOKEN_LIFETIME_SECONDS: positiveInt().default(86_400),
+    /** Timeout of one JWKS fetch, in milliseconds. */
+    AUTH_JWKS_TIMEOUT_MS: positiveInt().default(5_000),
+    /** Shortest time between two JWKS fetches triggered by an unknown `kid`, in milliseconds. */
+    AUTH_JWKS_COOLDOWN_MS: z.coerce.number().int().min(0).default(30_000),
+    /** Age after which the JWKS is fetched again even without an unknown `kid`, in milliseconds. */
+    AUTH_JWKS_CACHE_MAX_AGE_MS: positiveInt().default(300_000),
+    /** Longest time a verified token is reused without checking its signature again, in seconds. */
+    AUTH_TOKEN_CACHE_SECONDS: positiveInt().default(300),
+    /** Number of verified tokens kept in memory. */
+    AUTH_TOKEN_CACHE_SIZE: positiveInt().default(10_000),
+    /** Request body limit, in bytes. */
+    MAX_BODY_BYTES: positiveInt().default(33_554_432),
+    /** Request header limit (request line and all headers), in bytes. */
+    MAX_HEADER_BYTES: positiveInt().default(16_384),
+    /** Time a client has to send all request headers, in milliseconds. */
+    HEADERS_TIMEOUT_MS: positiveInt().default(10_000),
+    /** Time a client has to send a whole request, body included, in milliseconds. */
+    REQUEST_TIMEOUT_MS: positiveInt().default(120_000),
+    /** Idle time after which a keep-alive connection is closed, in milliseconds. */
+    KEEP_ALIVE_TIMEOUT_MS: positiveInt().default(5_000),
+    /** Per-subject limit on authenticated routes, requests per minute (also the burst size). */
+    RATE_LIMIT_PER_MINUTE: positiveInt().default(600),
+    /** Per-subject limit for tokens with the `admin` permission, requests per minute. */
+    RATE_LIMIT_ADMIN_PER_MINUTE: positiveInt().default(1_200),
+    /** Per-address limit on unauthenticated routes, requests per minute. */
+    RATE_LIMIT_ANON_PER_MINUTE: positiveInt().default(120),
+    /** CIDRs of proxies whose `X-Forwarded-For` is believed, comma-separated. */
+    TRUSTED_PROXIES: commaList,
+    /** Origins allowed by CORS, comma-separated; empty turns CORS off. */
+    CORS_ALLOWED_ORIGINS: commaList,
+    /** Timeout of every Redis command the gateway sends, in milliseconds. */
+    REDIS_COMMAND_TIMEOUT_MS: positiveInt().default(1_000),
+    /** `Retry-After` sent with a 503 while Redis is unavailable, in seconds. */
+    REDIS_RETRY_AFTER_SECONDS: positiveInt().default(2),
+    /** How long the published model list is reused before it is read from Redis again, in milliseconds. */
+    MODEL_CACHE_MS: z.coerce.number().int().min(0).default(1_000),
+    /** `Retry-After` of a 202 answer to a submission, in seconds. */
+    JOB_RETRY_AFTER_SECONDS: positiveInt().default(1),
+    /** Commit the build came from, reported by /version. */
+    GIT_COMMIT: z.string().min(1).max(64).default('unknown'),
+  })
+  .superRefine((env, context) => {
+    const sources = [env.AUTH_JWT_SECRET, env.AUTH_JWT_PUBLIC_KEY, env.AUTH_JWKS_URL].filter(
+      (value) => value !== undefined && value !== '',
+    );
+    if (sources.length !== 1) {
+      context.addIssue({
+        code: 'custom',
+        path: ['AUTH_JWT_SECRET'],
+        message: `exactly one of AUTH_JWT_SECRET, AUTH_JWT_PUBLIC_KEY or AUTH_JWKS_URL must be set (found ${sources.length})`,
+      });
+    }
+    if (env.AUTH_JWT_SECRET !== undefined && env.AUTH_JWT_SECRET !== '') {
+      if (Buffer.byteLength(env.AUTH_JWT_SECRET) < MIN_HS256_SECRET_BYTES) {
+        context.addIssue({
+          code: 'custom',
+          path: ['AUTH_JWT_SECRET'],
+          message: `must be at least ${MIN_HS256_SECRET_BYTES} bytes`,
+        });
+      }
+      if (env.NODE_ENV === 'production' && !env.AUTH_ALLOW_HS256_IN_PRODUCTION) {
+        context.addIssue({
+          code: 'custom',
+          path: ['AUTH_JWT_SECRET'],
+          message:
+            'an HS256 secret is rejected in production; use AUTH_JWKS_URL or AUTH_JWT_PUBLIC_KEY, or set AUTH_ALLOW_HS256_IN_PRODUCTION=true',
+        });
+      }
+    }
+    if (env.HEADERS_TIMEOUT_MS > env.REQUEST_TIMEOUT_MS) {
+      context.addIssue({
+        code: 'custom',
+        path: ['HEADERS_TIMEOUT_MS'],
+        message: 'must not exceed REQUEST_TIMEOUT_MS',
+      });
+    }
+  });
+
+export type GatewayConfig = z.infer<typeof gatewayEnvSchema>;

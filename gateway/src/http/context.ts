@@ -1,0 +1,21 @@
+import type { IncomingMessage } from 'node:http';
+import type { Principal } from '../auth/principal.js';
+
+/** Milliseconds since the epoch; injected so that tests can move time. */
+export interface Clock {
+  now(): number;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };
+
+/** Hono environment of the gateway. `incoming` is absent when tests call `app.request()`. */
+export interface GatewayEnv {
+  Bindings: { incoming?: IncomingMessage };
+  Variables: {
+    requestId: string;
+    /** The client's address: the peer, or the first untrusted `X-Forwarded-For` hop behind trusted proxies. */
+    clientAddress: string;
+    /** Set by the auth middleware on authenticated routes. */
+    principal: Principal;
+  };
+}

@@ -1,0 +1,47 @@
+import type { ModelRegistry, ServedModel } from '@medai-flow/common';
+import { ModelNameSchema } from '@medai-flow/contracts';
+import { GatewayError } from '../errors/gateway-error.js';
+import type { Clock } from '../http/context.js';
+import type { RedisCalls } from '../redis/redis-calls.js';
+
+/**
+ * The models workers have published, read through a short in-process cache so that listing
+ * and validating submissions does not cost a Redis round trip per request. A model that is
+ * not in the cache is always read from Redis, so a newly published model is seen at once.
+ */
+export class ModelCatalog {
+  private readonly entries = new Map<string, { model: ServedModel; readAt: number }>();
+
+  constructor(
+    private readonly registry: ModelRegistry,
+    private readonly redisCalls: RedisCalls,
+    private readonly clock: Clock,
+    private readonly cacheMs: number,
+  ) {}
+
+  /** Every published model, live or scaled to zero. */
+  async list(): Promise<ServedModel[]> {
+    const models = await this.redisCalls.run('model_read', () => this.registry.list());
+    const readAt = this.clock.now();
+    for (const model of models) this.entries.set(model.manifest.name, { model, readAt });
+    return models;
+  }
+
+  /** The model named `name`, or a 404 `model_not_found`. */
+  async require(name: string): Promise<ServedModel> {
+    const notFound = new GatewayError(
+      'model_not_found',
+      `no model named "${name.slice(0, 64)}" is published`,
+    );
+    if (!ModelNameSchema.safeParse(name).success) throw notFound;
+    const cached = this.entries.get(name);
+    if (cached && this.clock.now() - cached.readAt < this.cacheMs) return cached.model;
+    const model = await this.redisCalls.run('model_read', () => this.registry.get(name));
+    if (!model) {
+      this.entries.delete(name);
+      throw notFound;
+    }
+    this.entries.set(name, { model, readAt: this.clock.now() });
+    return model;
+  }
+}

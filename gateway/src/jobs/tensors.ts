@@ -1,0 +1,198 @@
+import {
+  BYTES_PER_ELEMENT,
+  elementCount,
+  type StoredTensor,
+  type TensorDatatype,
+  type TensorSpec,
+  type V2InferenceRequest,
+  V2InferenceRequestSchema,
+  type V2InputTensor,
+} from '@medai-flow/contracts';
+import { GatewayError } from '../errors/gateway-error.js';
+
+/** Tensors as one little-endian byte blob plus where each tensor sits in it. */
+export interface EncodedTensors {
+  bytes: Uint8Array;
+  tensors: StoredTensor[];
+}
+
+const INTEGER_RANGES: Partial<Record<TensorDatatype, [number, number]>> = {
+  UINT8: [0, 255],
+  INT8: [-128, 127],
+  INT16: [-32_768, 32_767],
+  INT32: [-2_147_483_648, 2_147_483_647],
+  INT64: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
+};
+
+function mismatch(detail: string, field: string, expected: unknown, received: unknown): GatewayError {
+  return new GatewayError('invalid_input', detail, { extensions: { field, expected, received } });
+}
+
+/** Parses a v2 request body; 400 when it is not JSON, 422 naming the first invalid field. */
+export function parseInferenceRequest(body: Uint8Array): V2InferenceRequest {
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body));
+  } catch (error) {
+    throw new GatewayError('invalid_json', 'the body is not valid JSON', { cause: error });
+  }
+  const parsed = V2InferenceRequestSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const field = issue?.path.join('.') || '(body)';
+    throw new GatewayError(
+      'invalid_input',
+      `the field ${field} is invalid: ${issue?.message ?? 'unknown issue'}`,
+      {
+        extensions: { field },
+      },
+    );
+  }
+  return parsed.data;
+}
+
+function checkShape(tensor: V2InputTensor, spec: TensorSpec, field: string): void {
+  const fits =
+    tensor.shape.length === spec.shape.length &&
+    spec.shape.every((size, index) =>
+      size === -1 ? (tensor.shape[index] ?? 0) > 0 : size === tensor.shape[index],
+    );
+  if (!fits) {
+    throw mismatch(
+      `input "${spec.name}" has shape [${tensor.shape.join(', ')}]; the model expects [${spec.shape.join(', ')}] (-1 is any size)`,
+      `${field}.shape`,
+      spec.shape,
+      tensor.shape,
+    );
+  }
+}
+
+function checkTensor(tensor: V2InputTensor, spec: TensorSpec, field: string): void {
+  if (tensor.datatype !== spec.datatype) {
+    throw mismatch(
+      `input "${spec.name}" has datatype ${tensor.datatype}; the model expects ${spec.datatype}`,
+      `${field}.datatype`,
+      spec.datatype,
+      tensor.datatype,
+    );
+  }
+  checkShape(tensor, spec, field);
+  const count = elementCount(tensor.shape);
+  if (tensor.data.length !== count) {
+    throw mismatch(
+      `input "${spec.name}" has ${tensor.data.length} values; its shape [${tensor.shape.join(', ')}] needs ${count}`,
+      `${field}.data`,
+      count,
+      tensor.data.length,
+    );
+  }
+}
+
+function writeValue(view: DataView, datatype: TensorDatatype, offset: number, value: number): void {
+  switch (datatype) {
+    case 'BOOL':
+    case 'UINT8':
+      view.setUint8(offset, value);
+      break;
+    case 'INT8':
+      view.setInt8(offset, value);
+      break;
+    case 'INT16':
+      view.setInt16(offset, value, true);
+      break;
+    case 'INT32':
+      view.setInt32(offset, value, true);
+      break;
+    case 'INT64':
+      view.setBigInt64(offset, BigInt(value), true);
+      break;
+    case 'FP32':
+      view.setFloat32(offset, value, true);
+      break;
+    case 'FP64':
+      view.setFloat64(offset, value, true);
+      break;
+  }
+}
+
+/** Converts one element to the number stored, or throws naming the element. */
+function elementValue(
+  value: number | boolean,
+  datatype: TensorDatatype,
+  field: string,
+  index: number,
+): number {
+  if (datatype === 'BOOL') {
+    if (typeof value !== 'boolean')
+      throw mismatch(`${field}.data[${index}] must be a boolean`, `${field}.data`, 'BOOL', value);
+    return value ? 1 : 0;
+  }
+  if (typeof value !== 'number')
+    throw mismatch(`${field}.data[${index}] must be a number`, `${field}.data`, datatype, value);
+  const range = INTEGER_RANGES[datatype];
+  if (range && (!Number.isInteger(value) || value < range[0] || value > range[1])) {
+    throw mismatch(
+      `${field}.data[${index}] is not a valid ${datatype} value`,
+      `${field}.data`,
+      datatype,
+      value,
+    );
+  }
+  return value;
+}
+
+/**
+ * Validates the tensors of a v2 request against the model inputs (names, datatypes, shapes
+ * and value counts, each mismatch a 422 naming expected and received) and encodes them as
+ * raw little-endian bytes, never as JSON number arrays.
+ */
+export function encodeTensors(request: V2InferenceRequest, inputs: readonly TensorSpec[]): EncodedTensors {
+  const byName = new Map(request.inputs.map((tensor, index) => [tensor.name, { tensor, index }]));
+  for (const tensor of request.inputs) {
+    if (!inputs.some((spec) => spec.name === tensor.name)) {
+      const names = inputs.map((spec) => spec.name);
+      throw mismatch(
+        `the model has no input "${tensor.name}"; its inputs are ${names.join(', ')}`,
+        'inputs',
+        names,
+        tensor.name,
+      );
+    }
+  }
+  const entries = inputs.map((spec) => {
+    const found = byName.get(spec.name);
+    if (!found) throw mismatch(`input "${spec.name}" is missing`, 'inputs', spec.name, [...byName.keys()]);
+    checkTensor(found.tensor, spec, `inputs.${found.index}`);
+    return { ...found, spec };
+  });
+
+  const total = entries.reduce(
+    (sum, { tensor }) => sum + tensor.data.length * BYTES_PER_ELEMENT[tensor.datatype],
+    0,
+  );
+  const bytes = new Uint8Array(total);
+  const view = new DataView(bytes.buffer);
+  const tensors: StoredTensor[] = [];
+  let offset = 0;
+  for (const { tensor, index } of entries) {
+    const size = BYTES_PER_ELEMENT[tensor.datatype];
+    const start = offset;
+    tensor.data.forEach((value, element) => {
+      writeValue(
+        view,
+        tensor.datatype,
+        offset,
+        elementValue(value, tensor.datatype, `inputs.${index}`, element),
+      );
+      offset += size;
+    });
+    tensors.push({
+      name: tensor.name,
+      datatype: tensor.datatype,
+      shape: tensor.shape,
+      byteOffset: start,
+      byteLength: offset - start,
+    });
+  }
+  return { bytes, tensors };
+}

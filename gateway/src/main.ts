@@ -1,0 +1,67 @@
+import { ConfigError, createLogger, createRedis, loadConfig } from '@medai-flow/common';
+import { createApp } from './app.js';
+import { gatewayEnvSchema } from './config.js';
+import { startServer } from './server.js';
+
+/** Logs connection state changes once per change, not once per reconnect attempt. */
+function watchRedis(gateway: ReturnType<typeof createApp>): void {
+  const { redis, logger, metrics } = gateway.services;
+  let up = false;
+  redis.on('ready', () => {
+    metrics.redisUp.set(1);
+    if (!up) logger.info('redis connection ready');
+    up = true;
+  });
+  redis.on('close', () => {
+    metrics.redisUp.set(0);
+    if (up) logger.warn('redis connection lost');
+    up = false;
+  });
+  redis.on('error', (error: Error) => {
+    if (up)
+      logger.warn(
+        { err: { name: error.name, code: (error as NodeJS.ErrnoException).code } },
+        'redis connection error',
+      );
+  });
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig(gatewayEnvSchema);
+  const logger = createLogger('gateway', config.LOG_LEVEL);
+  const redis = createRedis(config.REDIS_URL, {
+    role: 'producer',
+    commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS,
+    connectionName: 'medai-gateway',
+  });
+  const gateway = createApp({ config, redis, logger });
+  watchRedis(gateway);
+  const server = await startServer(gateway, config);
+  logger.info({ port: server.port, host: config.HOST }, 'gateway listening');
+
+  let stopping = false;
+  const stop = async (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'gateway stopping');
+    const results = await Promise.allSettled([server.close(), gateway.close()]);
+    redis.disconnect();
+    for (const result of results) {
+      if (result.status === 'rejected') logger.error({ err: result.reason }, 'shutdown step failed');
+    }
+    logger.info('gateway stopped');
+    process.exit(0);
+  };
+  process.once('SIGTERM', (signal) => void stop(signal));
+  process.once('SIGINT', (signal) => void stop(signal));
+}
+
+main().catch((error: unknown) => {
+  const logger = createLogger('gateway', 'info');
+  if (error instanceof ConfigError) {
+    logger.fatal({ issues: error.issues }, 'invalid configuration');
+  } else {
+    logger.fatal({ err: error }, 'gateway failed to start');
+  }
+  process.exit(1);
+});

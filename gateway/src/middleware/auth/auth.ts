@@ -1,0 +1,57 @@
+import type { MiddlewareHandler } from 'hono';
+import { bearerToken } from '../../auth/bearer.js';
+import { hasPermission, type Permission, type Principal } from '../../auth/principal.js';
+import type { TokenVerifier } from '../../auth/token-verifier.js';
+import { GatewayError } from '../../errors/gateway-error.js';
+import type { GatewayEnv } from '../../http/context.js';
+import type { EdgeCheck } from '../../limits/edge-check.js';
+import type { GatewayMetrics } from '../../metrics/catalog.js';
+import type { RedisCalls } from '../../redis/redis-calls.js';
+import { enforceLimit, type LimitPolicies } from '../rate-limit/index.js';
+import { revokedError } from '../revocation/index.js';
+
+export interface AuthDeps {
+  verifier: TokenVerifier;
+  edge: EdgeCheck;
+  redisCalls: RedisCalls;
+  metrics: GatewayMetrics;
+  policies: LimitPolicies;
+  now: () => number;
+}
+
+function countFailure(metrics: GatewayMetrics, error: unknown): void {
+  if (error instanceof GatewayError && error.reason !== undefined) {
+    metrics.authFailures.inc({ reason: error.reason });
+  }
+}
+
+/**
+ * Authenticates a request: verifies the bearer token (cached per token), then checks
+ * revocation and the subject's rate limit in one Redis round trip, then the permission.
+ * `permission` null admits any valid token.
+ */
+export function requireToken(deps: AuthDeps, permission: Permission | null): MiddlewareHandler<GatewayEnv> {
+  return async function requireToken(c, next) {
+    let principal: Principal;
+    try {
+      principal = await deps.verifier.verify(bearerToken(c.req.header('authorization')));
+      const policy = deps.policies[principal.tier];
+      const verdict = await deps.redisCalls.run('edge_check', () =>
+        deps.edge.check({ principal }, policy, deps.now()),
+      );
+      if (verdict.kind === 'revoked') throw revokedError(verdict.scope);
+      enforceLimit(c, verdict, deps.metrics);
+      if (permission !== null && !hasPermission(principal, permission)) {
+        throw new GatewayError('insufficient_scope', `the token lacks the "${permission}" permission`, {
+          requiredScope: permission,
+          reason: 'insufficient_scope',
+        });
+      }
+    } catch (error) {
+      countFailure(deps.metrics, error);
+      throw error;
+    }
+    c.set('principal', principal);
+    await next();
+  };
+}

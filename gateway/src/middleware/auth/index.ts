@@ -1,0 +1,1 @@
+export { type AuthDeps, requireToken } from './auth.js';

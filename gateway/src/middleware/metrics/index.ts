@@ -1,0 +1,1 @@
+export { httpMetrics, routeLabel } from './metrics.js';

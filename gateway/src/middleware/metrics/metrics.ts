@@ -1,0 +1,34 @@
+import type { Context, MiddlewareHandler } from 'hono';
+import { matchedRoutes } from 'hono/route';
+import type { GatewayEnv } from '../../http/context.js';
+import { type GatewayMetrics, UNMATCHED_ROUTE } from '../../metrics/catalog.js';
+
+const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+
+/**
+ * The route template that answered the request (`/v1/jobs/:id`), or `unmatched` when only
+ * app-wide middleware matched, so that unknown paths never create new label values.
+ */
+export function routeLabel(c: Context<GatewayEnv>): string {
+  const routes = matchedRoutes(c).filter((route) => route.method !== 'ALL');
+  return routes.at(-1)?.path ?? UNMATCHED_ROUTE;
+}
+
+function methodLabel(method: string): string {
+  return KNOWN_METHODS.has(method) ? method : 'OTHER';
+}
+
+/** Counts and times every request by route template, method and status. */
+export function httpMetrics(metrics: GatewayMetrics): MiddlewareHandler<GatewayEnv> {
+  return async function httpMetrics(c, next) {
+    const startedAt = performance.now();
+    try {
+      await next();
+    } finally {
+      const route = routeLabel(c);
+      const method = methodLabel(c.req.method);
+      metrics.httpRequests.inc({ route, method, status: String(c.res.status) });
+      metrics.httpDuration.observe({ route, method }, (performance.now() - startedAt) / 1000);
+    }
+  };
+}

@@ -1,0 +1,91 @@
+import type { Context, MiddlewareHandler } from 'hono';
+import type { LimitTier } from '../../auth/principal.js';
+import type { GatewayConfig } from '../../config.js';
+import { GatewayError } from '../../errors/gateway-error.js';
+import type { GatewayEnv } from '../../http/context.js';
+import type { ClientAddressResolver } from '../../limits/client-address.js';
+import type { EdgeCheck, EdgeVerdict, LimitPolicy } from '../../limits/edge-check.js';
+import type { GatewayMetrics } from '../../metrics/catalog.js';
+import type { RedisCalls } from '../../redis/redis-calls.js';
+import { routeLabel } from '../metrics/index.js';
+
+/** Peer label when the server adapter gives no socket (only under `app.request()` in tests). */
+const UNKNOWN_PEER = 'unknown';
+
+/** Limit policies of the permission tiers and of unauthenticated callers. */
+export type LimitPolicies = Record<LimitTier | 'anonymous', LimitPolicy>;
+
+export function limitPolicies(config: GatewayConfig): LimitPolicies {
+  return {
+    standard: { name: 'standard', limit: config.RATE_LIMIT_PER_MINUTE, windowSeconds: 60 },
+    admin: { name: 'admin', limit: config.RATE_LIMIT_ADMIN_PER_MINUTE, windowSeconds: 60 },
+    anonymous: { name: 'anonymous', limit: config.RATE_LIMIT_ANON_PER_MINUTE, windowSeconds: 60 },
+  };
+}
+
+/** The verdict of the edge check, kept so that `rateLimitHeaders` can describe it on any response. */
+const verdicts = new WeakMap<Context, Extract<EdgeVerdict, { policy: LimitPolicy }>>();
+
+/** Sets `clientAddress` from the socket peer and, behind trusted proxies, `X-Forwarded-For`. */
+export function clientAddress(resolver: ClientAddressResolver): MiddlewareHandler<GatewayEnv> {
+  return async function clientAddress(c, next) {
+    const peer = c.env?.incoming?.socket?.remoteAddress ?? UNKNOWN_PEER;
+    c.set('clientAddress', resolver.resolve(peer, c.req.header('x-forwarded-for')));
+    await next();
+  };
+}
+
+/**
+ * Records an edge-check verdict for the response headers and counts it; throws 429 when the
+ * request is over its limit. Revocation verdicts are left to the caller.
+ */
+export function enforceLimit(c: Context<GatewayEnv>, verdict: EdgeVerdict, metrics: GatewayMetrics): void {
+  if (verdict.kind === 'revoked') return;
+  const route = routeLabel(c);
+  verdicts.set(c, verdict);
+  metrics.rateLimitHits.inc({ route });
+  if (verdict.kind === 'limited') {
+    metrics.rateLimitExceeded.inc({ route });
+    const { limit, windowSeconds } = verdict.policy;
+    throw new GatewayError(
+      'rate_limited',
+      `the rate limit of ${limit} requests per ${windowSeconds} s is exceeded`,
+      {
+        retryAfterSeconds: verdict.retryAfterMs / 1000,
+      },
+    );
+  }
+}
+
+/** Adds the IETF `RateLimit-Policy` and `RateLimit` headers to responses of limited routes. */
+export function rateLimitHeaders(): MiddlewareHandler<GatewayEnv> {
+  return async function rateLimitHeaders(c, next) {
+    await next();
+    const verdict = verdicts.get(c);
+    if (!verdict) return;
+    const { name, limit, windowSeconds } = verdict.policy;
+    const remaining = verdict.kind === 'allowed' ? verdict.remaining : 0;
+    c.res.headers.set('ratelimit-policy', `"${name}";q=${limit};w=${windowSeconds}`);
+    c.res.headers.set('ratelimit', `"${name}";r=${remaining};t=${Math.ceil(verdict.resetMs / 1000)}`);
+  };
+}
+
+export interface AddressLimitDeps {
+  edge: EdgeCheck;
+  redisCalls: RedisCalls;
+  metrics: GatewayMetrics;
+  policy: LimitPolicy;
+  now: () => number;
+}
+
+/** Limits an unauthenticated route per client address. */
+export function limitByAddress(deps: AddressLimitDeps): MiddlewareHandler<GatewayEnv> {
+  return async function limitByAddress(c, next) {
+    const address = c.get('clientAddress');
+    const verdict = await deps.redisCalls.run('edge_check', () =>
+      deps.edge.check({ address }, deps.policy, deps.now()),
+    );
+    enforceLimit(c, verdict, deps.metrics);
+    await next();
+  };
+}

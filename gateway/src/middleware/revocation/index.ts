@@ -1,0 +1,1 @@
+export { revokedError } from './revocation.js';

@@ -1,0 +1,1 @@
+export { corsAllowlist, requestId, SECURITY_HEADERS, securityHeaders } from './security-headers.js';

@@ -1,0 +1,95 @@
+import { randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { serve } from '@hono/node-server';
+import type { GatewayApp } from './app.js';
+import type { GatewayConfig } from './config.js';
+import { GatewayError } from './errors/gateway-error.js';
+import { buildProblem } from './http/problem.js';
+import { SECURITY_HEADERS } from './middleware/security-headers/index.js';
+
+/** A listening gateway. */
+export interface GatewayServer {
+  server: Server;
+  /** The port actually bound (PORT=0 picks a free one). */
+  port: number;
+  /** Stops accepting connections and waits for open requests to finish; idempotent. */
+  close(): Promise<void>;
+}
+
+/** How often Node checks requests against the header and request timeouts, in milliseconds. */
+const TIMEOUT_CHECK_INTERVAL_MS = 1_000;
+
+function clientErrorOf(error: NodeJS.ErrnoException): GatewayError {
+  switch (error.code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return new GatewayError('header_too_large', 'the request headers exceed the size limit');
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return new GatewayError('request_timeout', 'the request was not received in time');
+    default:
+      return new GatewayError('bad_request', 'the request is not valid HTTP/1.1');
+  }
+}
+
+/**
+ * Answers a request Node rejected before it reached the app (headers too large, too slow,
+ * unparsable) with the same problem body and security headers as every other error.
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const requestId = randomUUID();
+  const parts = buildProblem(clientErrorOf(error), requestId);
+  const headers = { ...parts.headers, ...Object.fromEntries(SECURITY_HEADERS), 'x-request-id': requestId };
+  const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}`);
+  socket.end(
+    [
+      `HTTP/1.1 ${parts.status} ${JSON.parse(parts.body).title}`,
+      ...lines,
+      `content-length: ${Buffer.byteLength(parts.body)}`,
+      'connection: close',
+      '',
+      parts.body,
+    ].join('\r\n'),
+  );
+}
+
+/** Serves the app with the header size limit and the header, request and keep-alive timeouts of `config`. */
+export async function startServer(gateway: GatewayApp, config: GatewayConfig): Promise<GatewayServer> {
+  let onListening: (info: AddressInfo) => void = () => undefined;
+  let onError: (error: Error) => void = () => undefined;
+  const listening = new Promise<AddressInfo>((resolveListen, rejectListen) => {
+    onListening = resolveListen;
+    onError = rejectListen;
+  });
+  const server = serve(
+    {
+      fetch: gateway.app.fetch,
+      port: config.PORT,
+      hostname: config.HOST,
+      serverOptions: {
+        maxHeaderSize: config.MAX_HEADER_BYTES,
+        headersTimeout: config.HEADERS_TIMEOUT_MS,
+        requestTimeout: config.REQUEST_TIMEOUT_MS,
+        keepAliveTimeout: config.KEEP_ALIVE_TIMEOUT_MS,
+        connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS,
+      },
+    },
+    (info) => onListening(info),
+  ) as Server;
+  server.on('clientError', answerClientError);
+  server.once('error', (error) => onError(error));
+  const { port } = await listening;
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= new Promise<void>((resolveClose, rejectClose) => {
+      server.close((error) => (error ? rejectClose(error) : resolveClose()));
+      server.closeIdleConnections();
+    });
+    return closing;
+  };
+  return { server, port, close };
+}

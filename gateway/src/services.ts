@@ -1,0 +1,74 @@
+import { JobStore, type Logger, ModelRegistry, type Redis, RedisKeys } from '@medai-flow/common';
+import { createKeySource } from './auth/key-source.js';
+import { RevocationStore } from './auth/revocation-store.js';
+import { TokenVerifier } from './auth/token-verifier.js';
+import type { GatewayConfig } from './config.js';
+import type { Clock } from './http/context.js';
+import { JobService } from './jobs/job-service.js';
+import { ModelCatalog } from './jobs/model-catalog.js';
+import { ClientAddressResolver } from './limits/client-address.js';
+import { EdgeCheck } from './limits/edge-check.js';
+import type { GatewayMetrics } from './metrics/catalog.js';
+import { type LimitPolicies, limitPolicies } from './middleware/rate-limit/index.js';
+import { RedisCalls } from './redis/redis-calls.js';
+
+/** What the app factory is given; tests pass their own Redis, clock and config. */
+export interface GatewayDeps {
+  config: GatewayConfig;
+  /** A producer connection (`createRedis(url, { role: 'producer' })`): no offline queue, command timeout. */
+  redis: Redis;
+  logger: Logger;
+  clock: Clock;
+}
+
+/** Every service the routes and middleware use, built once per app. */
+export interface GatewayServices extends GatewayDeps {
+  metrics: GatewayMetrics;
+  keys: RedisKeys;
+  redisCalls: RedisCalls;
+  verifier: TokenVerifier;
+  edge: EdgeCheck;
+  revocations: RevocationStore;
+  addresses: ClientAddressResolver;
+  policies: LimitPolicies;
+  catalog: ModelCatalog;
+  jobs: JobService;
+}
+
+export function createServices(deps: GatewayDeps, metrics: GatewayMetrics): GatewayServices {
+  const { config, redis, clock } = deps;
+  const keys = new RedisKeys(config.REDIS_PREFIX);
+  // Two command timeouts bound an operation of several commands (a queue add), so a slow Redis
+  // still gives a 503 in bounded time.
+  const redisCalls = new RedisCalls(metrics, {
+    timeoutMs: config.REDIS_COMMAND_TIMEOUT_MS * 2,
+    retryAfterSeconds: config.REDIS_RETRY_AFTER_SECONDS,
+  });
+  const verifier = new TokenVerifier(createKeySource(config), {
+    issuer: config.AUTH_ISSUER,
+    audience: config.AUTH_AUDIENCE,
+    clockToleranceSeconds: config.AUTH_CLOCK_TOLERANCE_SECONDS,
+    maxLifetimeSeconds: config.AUTH_MAX_TOKEN_LIFETIME_SECONDS,
+    cacheSeconds: config.AUTH_TOKEN_CACHE_SECONDS,
+    cacheSize: config.AUTH_TOKEN_CACHE_SIZE,
+    clock,
+  });
+  const store = new JobStore(redis, keys, {
+    resultTtlSeconds: config.RESULT_TTL_SECONDS,
+    goneTtlSeconds: config.GONE_TTL_SECONDS,
+  });
+  const registry = new ModelRegistry(redis, keys, { now: () => clock.now() });
+  return {
+    ...deps,
+    metrics,
+    keys,
+    redisCalls,
+    verifier,
+    edge: new EdgeCheck(redis, keys),
+    revocations: new RevocationStore(redis, keys),
+    addresses: new ClientAddressResolver(config.TRUSTED_PROXIES),
+    policies: limitPolicies(config),
+    catalog: new ModelCatalog(registry, redisCalls, clock, config.MODEL_CACHE_MS),
+    jobs: new JobService(redis, keys, store, redisCalls, clock),
+  };
+}
