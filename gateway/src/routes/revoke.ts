@@ -63,7 +63,7 @@ export function registerRevokeRoute(
       services.metrics.authFailures.inc({ reason: 'insufficient_scope' });
       throw new GatewayError(
         'insufficient_scope',
-        'revoking another token or a subject needs the "admin" permission',
+        'revoking another token or a subject needs the admin permission',
         {
           requiredScope: 'admin',
         },

@@ -42,7 +42,7 @@ export function requireToken(deps: AuthDeps, permission: Permission | null): Mid
       if (verdict.kind === 'revoked') throw revokedError(verdict.scope);
       enforceLimit(c, verdict, deps.metrics);
       if (permission !== null && !hasPermission(principal, permission)) {
-        throw new GatewayError('insufficient_scope', `the token lacks the "${permission}" permission`, {
+        throw new GatewayError('insufficient_scope', `the token lacks the ${permission} permission`, {
           requiredScope: permission,
           reason: 'insufficient_scope',
         });
