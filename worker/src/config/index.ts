@@ -1,0 +1,1 @@
+export { type WorkerConfig, workerEnvSchema } from './schema.js';

@@ -1,0 +1,136 @@
+import dicomParser from 'dicom-parser';
+import { JobFailure } from '../errors.js';
+import type { GreyImage } from './types.js';
+
+/** Transfer syntaxes whose pixel data is read directly: implicit and explicit VR little endian. */
+const UNCOMPRESSED_SYNTAXES = new Set(['1.2.840.10008.1.2', '1.2.840.10008.1.2.1']);
+
+/** What a model accepts of a DICOM file. */
+export interface DicomRequirements {
+  /** Modalities (0008,0060) accepted; empty accepts any. */
+  modalities: readonly string[];
+}
+
+/**
+ * Decodes one monochrome frame of a DICOM Part 10 file into grey values in the modality's
+ * units (rescale slope and intercept applied, so CT gives Hounsfield units). MONOCHROME1
+ * frames are inverted so that higher values are brighter, as in MONOCHROME2.
+ */
+export function decodeDicom(bytes: Uint8Array, requirements: DicomRequirements): GreyImage {
+  const dataSet = parse(bytes);
+  const syntax = dataSet.string('x00020010') ?? '1.2.840.10008.1.2';
+  if (!UNCOMPRESSED_SYNTAXES.has(syntax)) {
+    throw new JobFailure(
+      'unsupported-media-type',
+      `DICOM transfer syntax ${syntax} is not supported; send implicit or explicit VR little endian (1.2.840.10008.1.2 or 1.2.840.10008.1.2.1)`,
+    );
+  }
+  const modality = dataSet.string('x00080060') ?? '(none)';
+  if (requirements.modalities.length > 0 && !requirements.modalities.includes(modality)) {
+    throw new JobFailure(
+      'invalid-input',
+      `DICOM modality ${modality} is not accepted; the model accepts ${requirements.modalities.join(', ')}`,
+    );
+  }
+  const frames = dataSet.intString('x00280008') ?? 1;
+  if (frames > 1) {
+    throw new JobFailure(
+      'invalid-input',
+      `DICOM file has ${frames} frames, but the model takes one 2D image`,
+    );
+  }
+  const image = readPixels(dataSet);
+  const spacing = voxelVolume(dataSet);
+  return spacing === undefined ? image : { ...image, voxelVolumeMm3: spacing };
+}
+
+function parse(bytes: Uint8Array): dicomParser.DataSet {
+  try {
+    return dicomParser.parseDicom(bytes);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new JobFailure('invalid-input', `DICOM file cannot be parsed: ${reason}`, { cause: error });
+  }
+}
+
+function readPixels(dataSet: dicomParser.DataSet): GreyImage {
+  const samples = dataSet.uint16('x00280002') ?? 1;
+  const photometric = dataSet.string('x00280004') ?? 'MONOCHROME2';
+  if (samples !== 1 || !photometric.startsWith('MONOCHROME')) {
+    throw new JobFailure(
+      'invalid-input',
+      `DICOM photometric interpretation ${photometric} is not monochrome`,
+    );
+  }
+  const rows = dataSet.uint16('x00280010') ?? 0;
+  const columns = dataSet.uint16('x00280011') ?? 0;
+  const bitsAllocated = dataSet.uint16('x00280100') ?? 0;
+  const bitsStored = dataSet.uint16('x00280101') ?? bitsAllocated;
+  const signed = dataSet.uint16('x00280103') === 1;
+  const pixelData = dataSet.elements.x7fe00010;
+  const pixels = rows * columns;
+  if (!pixelData || pixels === 0 || ![8, 16, 32].includes(bitsAllocated)) {
+    throw new JobFailure(
+      'invalid-input',
+      `DICOM pixel data is missing or has ${bitsAllocated} bits allocated`,
+    );
+  }
+  const bytesPerPixel = bitsAllocated / 8;
+  if (pixelData.length < pixels * bytesPerPixel) {
+    throw new JobFailure(
+      'invalid-input',
+      `DICOM pixel data has ${pixelData.length} bytes, expected ${pixels * bytesPerPixel}`,
+    );
+  }
+  const view = new DataView(
+    dataSet.byteArray.buffer,
+    dataSet.byteArray.byteOffset + pixelData.dataOffset,
+    pixels * bytesPerPixel,
+  );
+  const slope = dataSet.floatString('x00281053') ?? 1;
+  const intercept = dataSet.floatString('x00281052') ?? 0;
+  const data = new Float32Array(pixels);
+  for (let i = 0; i < pixels; i += 1) {
+    data[i] = storedValue(view, i, bitsAllocated, bitsStored, signed) * slope + intercept;
+  }
+  if (photometric === 'MONOCHROME1') invert(data);
+  return { width: columns, height: rows, data };
+}
+
+/** Reads pixel `index`, keeps its `bitsStored` low bits and sign-extends them when signed. */
+function storedValue(
+  view: DataView,
+  index: number,
+  bitsAllocated: number,
+  bitsStored: number,
+  signed: boolean,
+): number {
+  const raw =
+    bitsAllocated === 8
+      ? view.getUint8(index)
+      : bitsAllocated === 16
+        ? view.getUint16(index * 2, true)
+        : view.getUint32(index * 4, true);
+  const masked = bitsStored >= 32 ? raw : raw % 2 ** bitsStored;
+  if (signed && masked >= 2 ** (bitsStored - 1)) return masked - 2 ** bitsStored;
+  return masked;
+}
+
+function invert(data: Float32Array): void {
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  for (const value of data) {
+    if (value < min) min = value;
+    if (value > max) max = value;
+  }
+  for (let i = 0; i < data.length; i += 1) data[i] = max + min - (data[i] as number);
+}
+
+/** Pixel volume from Pixel Spacing (0028,0030) and Slice Thickness (0018,0050), in mm³. */
+function voxelVolume(dataSet: dicomParser.DataSet): number | undefined {
+  const rowSpacing = dataSet.floatString('x00280030', 0);
+  const columnSpacing = dataSet.floatString('x00280030', 1);
+  const thickness = dataSet.floatString('x00180050');
+  if (!rowSpacing || !columnSpacing || !thickness) return undefined;
+  return rowSpacing * columnSpacing * thickness;
+}
