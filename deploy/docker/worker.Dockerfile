@@ -29,12 +29,10 @@ RUN pnpm exec tsc -b worker \
 
 # Distroless: node and glibc, no shell and no package manager; "nonroot" is uid 65532.
 FROM gcr.io/distroless/nodejs20-debian12:nonroot AS runtime
-ARG GIT_COMMIT=unknown
 ENV NODE_ENV=production \
     METRICS_PORT=9464 \
     MODEL_REPOSITORY=/app/models \
-    MODEL_CACHE_DIR=/var/cache/medai/models \
-    GIT_COMMIT=${GIT_COMMIT}
+    MODEL_CACHE_DIR=/var/cache/medai/models
 WORKDIR /app
 COPY --from=build /out /app
 # Only the manifests (model.json): .dockerignore keeps the .onnx files out. The worker
