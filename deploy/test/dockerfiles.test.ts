@@ -72,7 +72,7 @@ describe.each(Object.entries(images))('%s Dockerfile', (_service, image) => {
     expect(of('EXPOSE').map((instruction) => instruction.args)).toEqual([image.port]);
   });
 
-  it('sets only variables the service schema knows', () => {
+  it('sets only variables the schema defines', () => {
     const known = schemaKeys(image.schema);
     for (const key of of('ENV').flatMap(envKeys)) expect(known.has(key), key).toBe(true);
   });

@@ -13,7 +13,7 @@ interface Service {
 }
 
 const BYTES_PER_GB = 1e9;
-/** Measured peak resident memory of one brain-gwm job (2.4 GB) plus the Node processes. */
+/** Memory one brain-gwm job needs: its measured 2.4 GB peak resident memory, rounded up for the Node processes. */
 const BRAIN_BYTES_PER_JOB = 2.5 * BYTES_PER_GB;
 
 /** Converts a Kubernetes quantity (`512Mi`, `3Gi`, `2`, `250m`) to a number in base units. */
@@ -49,7 +49,7 @@ describe('aks overlay', () => {
   const component = (deployment: KubeObject) =>
     deployment.spec.template.metadata.labels['app.kubernetes.io/component'] as 'gateway' | 'worker';
 
-  /** The environment a container gets, with Secret values replaced by a valid stand-in. */
+  /** Resolves the environment a container gets, with Secret values replaced by a valid stand-in. */
   const resolveEnvironment = (container: Container): Record<string, string> => {
     const environment: Record<string, string> = {};
     for (const variable of container.env ?? []) {
@@ -128,7 +128,7 @@ describe('aks overlay', () => {
     }
   });
 
-  it('sets only variables the service schema knows', () => {
+  it('sets only variables the schema defines', () => {
     for (const deployment of deployments) {
       const known = schemaKeys(services[component(deployment)].schema);
       for (const container of deployment.spec.template.spec.containers) {

@@ -70,7 +70,7 @@ interface SchemaLike {
   safeParse(input: unknown): { success: boolean; data?: unknown; error?: { issues: unknown[] } };
 }
 
-/** The environment variable names a service's zod schema knows. */
+/** Returns the environment variable names a service's zod schema defines. */
 export function schemaKeys(schema: SchemaLike): Set<string> {
   let current: SchemaLike | undefined = schema;
   while (current && !current.shape) current = current.in;

@@ -20,7 +20,7 @@ const workflowFiles = readdirSync(workflowsDir).filter((name) => /\.ya?ml$/.test
 /**
  * Validates a workflow against the schema GitHub's own parser uses, with the same steps as
  * `parseWorkflow`. NOTE: the package's index imports its schema JSON without an import
- * attribute, which Node 20 rejects (actions/languageservices issue 387), so the schema is
+ * attribute, which Node 20 rejects (https://github.com/actions/languageservices/issues/387), so the schema is
  * read from its file and the parser's modules are imported one by one.
  */
 function validateWorkflow(name: string, content: string): string[] {
