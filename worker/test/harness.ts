@@ -13,7 +13,8 @@ import {
 } from '@medai-flow/common';
 import type { JobInput, Priority, QueueJobData } from '@medai-flow/contracts';
 import type { Queue } from 'bullmq';
-import { modelMirrorDir, modelRepositoryDir } from '../../test-support/paths.js';
+import sharp from 'sharp';
+import { dataFiles, modelMirrorDir, modelRepositoryDir } from '../../test-support/paths.js';
 import { deleteKeys, testRedisUrl, uniquePrefix } from '../../test-support/redis.js';
 import { startWorkerService, type WorkerConfig, type WorkerService, workerEnvSchema } from '../dist/index.js';
 
@@ -148,4 +149,39 @@ export class TestClient {
 
 export function readBytes(path: string): Uint8Array {
   return new Uint8Array(readFileSync(path));
+}
+
+/**
+ * The nuclei PNG scaled to 2048x2048: 25 tiles of 512x512, a few seconds of inference on
+ * one thread, long enough to kill or cancel a job while it runs.
+ */
+export async function largeNucleiPng(): Promise<Uint8Array> {
+  const png = await sharp(dataFiles.nucleiPng).resize(2048, 2048).png().toBuffer();
+  return new Uint8Array(png);
+}
+
+/** Environment of a worker process for `prefix`: nuclei-unet only, one thread, quick stalled-job takeover. */
+export function workerProcessEnv(
+  prefix: string,
+  overrides: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    REDIS_URL: testRedisUrl,
+    REDIS_PREFIX: prefix,
+    WORKER_MODELS: 'nuclei-unet',
+    INFERENCE_THREADS: '1',
+    METRICS_HOST: '127.0.0.1',
+    ...fastLockEnv,
+    ...overrides,
+  };
+}
+
+/** Reads one sample of the Prometheus text format, or undefined when the series is absent. */
+export function metricValue(text: string, series: string): number | undefined {
+  const line = text.split('\n').find((candidate) => candidate.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
