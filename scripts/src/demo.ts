@@ -112,7 +112,12 @@ async function reportJob(
   const result = job.result;
   if (!result) return report;
   report.modelSha256 = result.model.sha256;
-  report.timings = result.timings;
+  const { queueMs, preprocessMs, inferenceMs } = result.timings;
+  report.timings = {
+    queueMs: Math.round(queueMs),
+    preprocessMs: Math.round(preprocessMs),
+    inferenceMs: Math.round(inferenceMs),
+  };
   const segmentation = result.segmentation;
   if (!segmentation) return report;
   const figures: Record<string, number> = {};
@@ -145,6 +150,10 @@ function printReports(reports: DemoJobReport[], ok: boolean): void {
     if (report.mask) console.log(`  mask          ${report.mask}`);
   }
   console.log(ok ? '\nall jobs succeeded' : '\nnot every job succeeded');
+}
+
+function printField(name: string, value: string): void {
+  console.log(`  ${name.padEnd(18)}${value}`);
 }
 
 function round(value: number, digits: number): number {

@@ -41,11 +41,13 @@ describe('nuclei-unet through HTTP', () => {
 
     const segmentation = job.result?.segmentation;
     expect(segmentation?.mask.mediaType).toBe('image/png');
-    const mask = await sharp(Buffer.from(segmentation?.mask.data ?? '', 'base64'))
-      .raw()
-      .toBuffer({ resolveWithObject: true });
-    expect(mask.info.width).toBe(512);
-    expect(mask.info.height).toBe(512);
+    const png = Buffer.from(segmentation?.mask.data ?? '', 'base64');
+    const metadata = await sharp(png).metadata();
+    expect(metadata.width).toBe(512);
+    expect(metadata.height).toBe(512);
+    expect(metadata.channels).toBe(1);
+    // sharp converts to sRGB on output unless told to keep one grey channel.
+    const mask = await sharp(png).toColourspace('b-w').raw().toBuffer({ resolveWithObject: true });
     expect(mask.info.channels).toBe(1);
 
     const reference = readNpyFloat32(dataFiles.nucleiExpectedNpy).data;
