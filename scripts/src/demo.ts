@@ -136,18 +136,18 @@ async function reportJob(
 function printReports(reports: DemoJobReport[], ok: boolean): void {
   for (const report of reports) {
     console.log(`\n${report.model}  ${report.input}`);
-    console.log(`  job           ${report.id}`);
-    console.log(`  status        ${report.status}${report.error ? ` (${report.error})` : ''}`);
-    if (report.modelSha256) console.log(`  model sha256  ${report.modelSha256}`);
+    printField('job', report.id);
+    printField('status', `${report.status}${report.error ? ` (${report.error})` : ''}`);
+    if (report.modelSha256) printField('model sha256', report.modelSha256);
     if (report.timings) {
       const { queueMs, preprocessMs, inferenceMs } = report.timings;
-      console.log(
-        `  timings       queue ${queueMs} ms, preprocess ${preprocessMs} ms, inference ${inferenceMs} ms`,
+      printField(
+        'timings',
+        `queue ${queueMs} ms, preprocess ${preprocessMs} ms, inference ${inferenceMs} ms`,
       );
     }
-    for (const [name, value] of Object.entries(report.figures ?? {}))
-      console.log(`  ${name.padEnd(14)}${value}`);
-    if (report.mask) console.log(`  mask          ${report.mask}`);
+    for (const [name, value] of Object.entries(report.figures ?? {})) printField(name, String(value));
+    if (report.mask) printField('mask', report.mask);
   }
   console.log(ok ? '\nall jobs succeeded' : '\nnot every job succeeded');
 }
