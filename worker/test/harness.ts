@@ -57,9 +57,14 @@ export class TestClient {
   readonly store: JobStore;
   private readonly queues = new Map<string, Queue<QueueJobData>>();
 
-  constructor(readonly prefix: string) {
+  constructor(
+    readonly prefix: string,
+    readonly url = testRedisUrl,
+  ) {
     this.keys = new RedisKeys(prefix);
-    this.redis = createRedis(testRedisUrl, { role: 'worker' });
+    this.redis = createRedis(url, { role: 'worker' });
+    // Tests that restart Redis see connection errors here; the commands wait for the reconnect.
+    this.redis.on('error', () => undefined);
     this.store = new JobStore(this.redis, this.keys, { resultTtlSeconds: 600, goneTtlSeconds: 600 });
   }
 
@@ -143,7 +148,7 @@ export class TestClient {
   async close(): Promise<void> {
     await Promise.all([...this.queues.values()].map((queue) => queue.close()));
     await this.redis.quit();
-    await deleteKeys(testRedisUrl, this.prefix);
+    await deleteKeys(this.url, this.prefix);
   }
 }
 
