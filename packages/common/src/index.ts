@@ -7,6 +7,8 @@ export {
 } from './config/load.js';
 export { enqueueJob, INFERENCE_JOB_NAME, inferenceJobOptions, openModelQueue } from './jobs/queue.js';
 export {
+  DRAIN_BUCKET_SECONDS,
+  DRAIN_WINDOW_BUCKETS,
   type JobRecord,
   JobStore,
   type JobStoreOptions,

@@ -46,6 +46,15 @@ export interface JobStoreOptions {
 
 const DEFAULT_MAX_JOB_AGE_SECONDS = 7 * 86_400;
 
+/** Width of one drain-rate bucket, in seconds. */
+export const DRAIN_BUCKET_SECONDS = 10;
+/** Number of past buckets the drain rate averages over (one minute). */
+export const DRAIN_WINDOW_BUCKETS = 6;
+
+function drainBucket(now: number): number {
+  return Math.floor(now / 1000 / DRAIN_BUCKET_SECONDS);
+}
+
 // Moves a queued job to running; a running job (retried after its worker died) stays running.
 // Returns 1 when the caller may run the job, 0 when it has already ended (cancelled, expired).
 const MARK_RUNNING = `
@@ -57,8 +66,9 @@ end
 if status == 'running' then return 1 end
 return 0`;
 
-// Ends a job once: sets the terminal fields, starts the retention clock, deletes the input
-// and writes the tombstone. Returns 0 when the job had already ended (or never existed).
+// Ends a job once: sets the terminal fields, starts the retention clock, deletes the input,
+// writes the tombstone, counts the job in its model's drain-rate bucket and announces the end
+// on the job-ended channel. Returns 0 when the job had already ended (or never existed).
 const FINISH = `
 local status = redis.call('HGET', KEYS[1], 'status')
 if status ~= 'queued' and status ~= 'running' then return 0 end
@@ -70,6 +80,10 @@ redis.call('EXPIRE', KEYS[1], ARGV[7])
 redis.call('DEL', KEYS[2])
 local owner = redis.call('HGET', KEYS[1], 'owner')
 redis.call('SET', KEYS[3], owner, 'EX', ARGV[8])
+local drained = ARGV[9] .. redis.call('HGET', KEYS[1], 'model') .. ':' .. ARGV[10]
+redis.call('INCR', drained)
+redis.call('EXPIRE', drained, ARGV[11])
+redis.call('PUBLISH', ARGV[12], ARGV[13])
 return 1`;
 
 /**
@@ -152,8 +166,27 @@ export class JobStore {
       error,
       String(this.options.resultTtlSeconds),
       String(this.options.resultTtlSeconds + this.options.goneTtlSeconds),
+      this.keys.drainedPrefix,
+      String(drainBucket(now)),
+      String(DRAIN_BUCKET_SECONDS * (DRAIN_WINDOW_BUCKETS + 1)),
+      this.keys.jobEndedChannel,
+      id,
     );
     return ended === 1;
+  }
+
+  /**
+   * Jobs of `model` that ended per second over the last `DRAIN_WINDOW_BUCKETS` whole buckets,
+   * for backpressure estimates. 0 when none ended.
+   */
+  async drainRate(model: string, now: number): Promise<number> {
+    const current = drainBucket(now);
+    const keys = Array.from({ length: DRAIN_WINDOW_BUCKETS }, (_, i) =>
+      this.keys.drained(model, current - 1 - i),
+    );
+    const counts = await this.redis.mget(...keys);
+    const total = counts.reduce((sum, count) => sum + Number(count ?? 0), 0);
+    return total / (DRAIN_BUCKET_SECONDS * DRAIN_WINDOW_BUCKETS);
   }
 }
 

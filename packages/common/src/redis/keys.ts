@@ -42,6 +42,21 @@ export class RedisKeys {
     return `${this.prefix}:model-workers:${model}`;
   }
 
+  /** Prefix of the per-model drain counters: `<prefix><model>:<bucket>`. */
+  get drainedPrefix(): string {
+    return `${this.prefix}:drained:`;
+  }
+
+  /** String: how many jobs of `model` ended in one 10-second bucket (epoch seconds / 10). */
+  drained(model: string, bucket: number): string {
+    return `${this.drainedPrefix}${model}:${bucket}`;
+  }
+
+  /** Pub/sub channel on which every job end is announced (message: the job id). */
+  get jobEndedChannel(): string {
+    return `${this.prefix}:job-ended`;
+  }
+
   /** Pub/sub channel on which gateways ask workers to cancel a running job. */
   get cancelChannel(): string {
     return `${this.prefix}:cancel`;
