@@ -1,6 +1,6 @@
 import { type JobError, PROBLEM_CODES, type ProblemCode, problemType } from '@medai-flow/contracts';
 
-/** Why a model could not be loaded at start-up. */
+/** Reason a model could not be loaded at start-up. */
 export type ModelLoadErrorCode =
   | 'manifest-invalid'
   | 'model-file-missing'

@@ -12,15 +12,21 @@ import {
 import type { QueueJobData } from '@medai-flow/contracts';
 import type { Queue, Worker } from 'bullmq';
 import type { WorkerConfig } from './config/index.js';
-import { ActiveJobs, CancellationListener, startConsumer } from './jobs/index.js';
+import { ActiveJobs, CancellationListener, type ConsumerOptions, startConsumer } from './jobs/index.js';
 import { Heartbeat, Shutdown, type ShutdownFailure } from './lifecycle/index.js';
-import { MetricsServer, QUEUE_DEPTH_STATES, type QueueDepthSource, WorkerMetrics } from './metrics/index.js';
+import {
+  MetricsServer,
+  QUEUE_DEPTH_STATES,
+  type QueueDepthSource,
+  type ReadinessCheck,
+  WorkerMetrics,
+} from './metrics/index.js';
 import { loadRepository, type ModelRuntime, startRuntime } from './models/index.js';
 
-/** Longest wait for Redis in a readiness check, in milliseconds. */
+/** Maximum wait for Redis in a readiness check, in milliseconds. */
 const READINESS_TIMEOUT_MS = 1_000;
 
-/** Longest wait for the first Redis connection at start-up, in milliseconds. */
+/** Maximum wait for the first Redis connection at start-up, in milliseconds. */
 const REDIS_START_TIMEOUT_MS = 30_000;
 
 /** A running worker service. */
@@ -105,17 +111,7 @@ async function connect(
   await heartbeat.start(config.HEARTBEAT_INTERVAL_SECONDS * 1000);
   const active = new ActiveJobs();
   const cancellation = await CancellationListener.start(redis, keys, active, logger);
-  const readiness = async () => {
-    const reasons = runtimes
-      .filter(({ pool }) => pool.liveCount === 0)
-      .map(({ manifest }) => `${manifest.name} has no inference process`);
-    const pong = await Promise.race([
-      control.ping().catch(() => 'error'),
-      sleep(READINESS_TIMEOUT_MS).then(() => 'timeout'),
-    ]);
-    if (pong !== 'PONG') reasons.push('redis does not answer');
-    return { ready: reasons.length === 0, reasons };
-  };
+  const readiness = readinessCheck(runtimes, control);
   const server = await MetricsServer.start(
     metrics.registry,
     readiness,
@@ -124,23 +120,8 @@ async function connect(
   );
   const workers = runtimes.map((runtime) =>
     startConsumer(
-      {
-        runtime,
-        store,
-        active,
-        metrics,
-        logger,
-        now,
-        inferenceTimeoutSeconds: config.INFERENCE_TIMEOUT_SECONDS,
-        maxRawOutputElements: config.MAX_RAW_OUTPUT_ELEMENTS,
-      },
-      {
-        connection: redis,
-        keys,
-        lockDurationMs: config.LOCK_DURATION_SECONDS * 1000,
-        stalledIntervalMs: config.STALLED_INTERVAL_SECONDS * 1000,
-        maxStalledCount: config.MAX_STALLED_COUNT,
-      },
+      { ...consumerDependencies(config, logger, now), runtime, store, active, metrics },
+      consumerOptions(config, redis, keys),
     ),
   );
   await Promise.all(workers.map((worker) => worker.waitUntilReady()));
@@ -160,6 +141,25 @@ async function connect(
     { name: 'redis', run: () => Promise.all([redis.quit(), control.quit()]).then(() => undefined) },
   ]);
   return { workerId, metricsPort: server.port, runtimes, metrics, close: () => shutdown.run() };
+}
+
+function consumerDependencies(config: WorkerConfig, logger: Logger, now: () => number) {
+  return {
+    logger,
+    now,
+    inferenceTimeoutSeconds: config.INFERENCE_TIMEOUT_SECONDS,
+    maxRawOutputElements: config.MAX_RAW_OUTPUT_ELEMENTS,
+  };
+}
+
+function consumerOptions(config: WorkerConfig, connection: Redis, keys: RedisKeys): ConsumerOptions {
+  return {
+    connection,
+    keys,
+    lockDurationMs: config.LOCK_DURATION_SECONDS * 1000,
+    stalledIntervalMs: config.STALLED_INTERVAL_SECONDS * 1000,
+    maxStalledCount: config.MAX_STALLED_COUNT,
+  };
 }
 
 /**
@@ -182,6 +182,19 @@ async function drain(
     await closed;
   }
   clearTimeout(timer);
+}
+
+/** Ready when every model has a live inference process and Redis answers in time. */
+function readinessCheck(runtimes: readonly ModelRuntime[], control: Redis): ReadinessCheck {
+  return async () => {
+    const reasons = runtimes
+      .filter(({ pool }) => pool.liveCount === 0)
+      .map(({ manifest }) => `${manifest.name} has no inference process`);
+    const timeout = sleep(READINESS_TIMEOUT_MS).then(() => 'timeout');
+    const pong = await Promise.race([control.ping().catch(() => 'error'), timeout]);
+    if (pong !== 'PONG') reasons.push('redis does not respond');
+    return { ready: reasons.length === 0, reasons };
+  };
 }
 
 function queueDepthSource(queues: Map<string, Queue<QueueJobData>>): QueueDepthSource {
@@ -225,7 +238,7 @@ async function whenReady(redis: Redis, timeoutMs: number): Promise<void> {
   if (redis.status === 'ready') return;
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(
-      () => reject(new Error(`redis did not answer within ${timeoutMs} ms`)),
+      () => reject(new Error(`redis connection timed out after ${timeoutMs} ms`)),
       timeoutMs,
     );
     redis.once('ready', () => {

@@ -24,7 +24,7 @@ export const fastLockEnv = {
   STALLED_INTERVAL_SECONDS: '1',
 };
 
-/** The worker configuration the tests use, under `prefix`, with `overrides` on top. */
+/** Builds the test worker configuration under `prefix`, with `overrides` on top. */
 export function workerConfig(prefix: string, overrides: Record<string, string> = {}): WorkerConfig {
   return workerEnvSchema.parse({
     REDIS_URL: testRedisUrl,
@@ -157,8 +157,8 @@ export function readBytes(path: string): Uint8Array {
 }
 
 /**
- * The nuclei PNG scaled to 2048x2048: 25 tiles of 512x512, a few seconds of inference on
- * one thread, long enough to kill or cancel a job while it runs.
+ * Scales the nuclei PNG to 2048x2048: 25 tiles of 512x512 take a few seconds on one thread,
+ * long enough to kill or cancel a job while it runs.
  */
 export async function largeNucleiPng(): Promise<Uint8Array> {
   const png = await sharp(dataFiles.nucleiPng).resize(2048, 2048).png().toBuffer();

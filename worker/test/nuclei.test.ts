@@ -16,7 +16,7 @@ import { readNpy } from './npy.js';
 
 const NUCLEI_SHA256 = '85f5ac80fa977fea3562ef97c8c5950288be2c4f4cdb5d994807df97008ce088';
 
-/** The reference mask: expected probabilities > 0.5. */
+/** Builds the reference mask: expected probabilities > 0.5. */
 function referenceMask(): Uint8Array {
   const expected = readNpy(dataFiles.nucleiExpectedNpy);
   return Uint8Array.from(expected.data, (probability) => (probability > 0.5 ? 1 : 0));

@@ -10,7 +10,7 @@ import { readBytes, startInProcess, TestClient, workerProcessEnv } from './harne
 const NUCLEI_SHA256 = '85f5ac80fa977fea3562ef97c8c5950288be2c4f4cdb5d994807df97008ce088';
 const folders: string[] = [];
 
-/** A copy of the repository's nuclei-unet manifest in a fresh folder, changed by `edit`. */
+/** Copies the nuclei-unet manifest into a fresh repository folder and changes it with `edit`. */
 function repositoryWith(edit: (manifest: Record<string, unknown>) => void): string {
   const folder = mkdtempSync(join(tmpdir(), 'medai-models-'));
   folders.push(folder);

@@ -9,8 +9,8 @@ import { extractTile, placeTileCore, planTiles } from './tiling.js';
 /**
  * Runs a normalised 2D image through a model and returns its float32 output planes at the
  * image's own size, `[1, C, height, width]`. An image of the model's input size (or any
- * size when the model's spatial dimensions are dynamic) runs once; other sizes go through
- * the manifest's `fit`: mirrored tiles with a halo, or a resize there and back.
+ * size when the model's spatial dimensions are dynamic) runs once. Other sizes go through
+ * the manifest's `fit`, which is mirrored tiles with a halo or a resize there and back.
  */
 export async function inferImage(
   pool: InferencePool,

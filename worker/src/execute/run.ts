@@ -12,7 +12,7 @@ import {
 /** The model's output for one job, with the time spent in onnxruntime and the number of runs. */
 export interface ModelOutput {
   output: WireTensor;
-  /** True when the output holds argmax labels instead of scores. */
+  /** True when the output contains argmax labels instead of scores. */
   reduced: boolean;
   inferenceMs: number;
   runs: number;
@@ -47,7 +47,7 @@ export async function runModel(
   }
 }
 
-/** A single float32 feed for the model's only input. */
+/** Builds a single float32 feed for the model's only input. */
 export function floatFeed(
   manifest: ModelManifest,
   data: Float32Array,

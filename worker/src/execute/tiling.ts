@@ -19,7 +19,7 @@ export interface Tile {
 /**
  * Places tiles of `tileWidth` x `tileHeight` so that their centres, each shrunk by `halo`
  * on every side, cover the image without gaps. Each tile's core starts at a multiple of
- * the core size; the last row and column are shifted back so they end at the image edge
+ * the core size. The last row and column are shifted back so that they end at the image edge
  * where the image is at least one core wide.
  */
 export function planTiles(

@@ -27,8 +27,8 @@ export class RunAborted extends Error {
 
 /**
  * A fixed number of inference processes for one model. A process that exits or is killed
- * (to cancel its run) is dropped and a new one is started in its place; it never returns to
- * the idle list.
+ * (to cancel its run) is dropped and never returns to the idle list. A new one is started in
+ * its place.
  */
 export class InferencePool extends EventEmitter<InferencePoolEvents> {
   private readonly idle: InferenceProcess[] = [];

@@ -24,7 +24,7 @@ export interface WireTensor {
 }
 
 /**
- * What the inference process does with the output before sending it back. `argmax` takes
+ * Reduction the inference process applies to the output before sending it back. `argmax` takes
  * the channel (axis 1) with the highest score per element and returns uint8 labels, so a
  * large score tensor (brain-gwm: 201 MB) never crosses the IPC channel.
  */

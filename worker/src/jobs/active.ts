@@ -1,4 +1,4 @@
-/** Why a running job is stopped before it ends by itself. */
+/** Reason for stopping a running job before it ends by itself. */
 export type StopReason = 'cancelled' | 'deadline' | 'timeout' | 'shutdown';
 
 /**

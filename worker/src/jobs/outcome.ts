@@ -4,8 +4,8 @@ import { RunAborted } from '../inference/index.js';
 import type { StopReason } from './active.js';
 
 /**
- * The terminal outcome of a job that did not succeed, from the error it threw and the reason
- * it was stopped (if it was). `internal` is true when the error was unexpected and its
+ * Chooses the terminal outcome of a job that did not succeed, from the error it threw and the
+ * reason it was stopped (if it was). `internal` is true when the error was unexpected, so its
  * message is kept out of the record.
  */
 export function failureOutcome(

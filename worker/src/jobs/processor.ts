@@ -124,7 +124,7 @@ async function succeed(
   };
 }
 
-/** A job picked up after its deadline: `expired` when it never started, `cancelled` when a lost worker had started it. */
+/** Ends a job picked up after its deadline: `expired` if it never started, `cancelled` if a lost worker had started it. */
 async function expire(deps: ProcessorDependencies, jobId: string, logger: Logger): Promise<void> {
   const now = deps.now();
   const model = deps.runtime.manifest.name;

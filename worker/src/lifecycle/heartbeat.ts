@@ -16,7 +16,7 @@ export class Heartbeat {
     private readonly logger: Logger,
   ) {}
 
-  /** Publishes once (failing when Redis does not answer), then keeps publishing on a timer. */
+  /** Publishes once (rejecting when Redis is unreachable), then keeps publishing on a timer. */
   async start(intervalMs: number): Promise<void> {
     await this.publish();
     this.timer = setInterval(() => void this.beat(), intervalMs);

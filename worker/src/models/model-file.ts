@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import type { ModelManifest } from '@medai-flow/contracts';
 import { ModelLoadError } from '../errors.js';
 
-/** Where model files come from besides the repository folder. */
+/** Folders a model file is taken from: the repository, the mirror, or the download cache. */
 export interface ModelFileSources {
   repositoryDir: string;
   mirrorDir?: string | undefined;
@@ -19,7 +19,7 @@ export interface ModelFile {
   origin: 'repository' | 'mirror' | 'cache' | 'download';
 }
 
-/** Longest download of one model file, in milliseconds. */
+/** Maximum duration of one model file download, in milliseconds. */
 const DOWNLOAD_TIMEOUT_MS = 5 * 60_000;
 
 /**

@@ -23,8 +23,8 @@ export async function encodePngMask(labels: Uint8Array, width: number, height: n
 
 /**
  * Encodes a label volume as a gzipped NIfTI-1 uint8 file. With the input's geometry, the
- * header is the input's with only the data type, scaling, intent and dimensions changed,
- * so the labels overlay the input; without it, voxels are 1 mm and no orientation is set.
+ * header is the input's with only the data type, scaling, intent and dimensions changed, so
+ * the labels overlay the input. Without it, voxels are 1 mm and no orientation is set.
  */
 export async function encodeNiftiMask(
   labels: Uint8Array,

@@ -23,7 +23,7 @@ export interface SectionOptions {
   maxRawOutputElements: number;
 }
 
-/** Post-processes a model output as the manifest says and encodes the result sections. */
+/** Post-processes a model output as the manifest sets and encodes the result sections. */
 export async function buildSections(
   manifest: ModelManifest,
   input: PreparedInput,

@@ -5,7 +5,7 @@ import type { GreyImage } from './types.js';
 /** Transfer syntaxes whose pixel data is read directly: implicit and explicit VR little endian. */
 const UNCOMPRESSED_SYNTAXES = new Set(['1.2.840.10008.1.2', '1.2.840.10008.1.2.1']);
 
-/** What a model accepts of a DICOM file. */
+/** DICOM constraints of a model. */
 export interface DicomRequirements {
   /** Modalities (0008,0060) accepted; empty accepts any. */
   modalities: readonly string[];
@@ -53,7 +53,17 @@ function parse(bytes: Uint8Array): dicomParser.DataSet {
   }
 }
 
-function readPixels(dataSet: dicomParser.DataSet): GreyImage {
+/** Pixel data layout (group 0028) of a monochrome frame. */
+interface PixelLayout {
+  rows: number;
+  columns: number;
+  bitsAllocated: number;
+  bitsStored: number;
+  signed: boolean;
+  photometric: string;
+}
+
+function pixelLayout(dataSet: dicomParser.DataSet): PixelLayout {
   const samples = dataSet.uint16('x00280002') ?? 1;
   const photometric = dataSet.string('x00280004') ?? 'MONOCHROME2';
   if (samples !== 1 || !photometric.startsWith('MONOCHROME')) {
@@ -62,11 +72,19 @@ function readPixels(dataSet: dicomParser.DataSet): GreyImage {
       `DICOM photometric interpretation ${photometric} is not monochrome`,
     );
   }
-  const rows = dataSet.uint16('x00280010') ?? 0;
-  const columns = dataSet.uint16('x00280011') ?? 0;
   const bitsAllocated = dataSet.uint16('x00280100') ?? 0;
-  const bitsStored = dataSet.uint16('x00280101') ?? bitsAllocated;
-  const signed = dataSet.uint16('x00280103') === 1;
+  return {
+    rows: dataSet.uint16('x00280010') ?? 0,
+    columns: dataSet.uint16('x00280011') ?? 0,
+    bitsAllocated,
+    bitsStored: dataSet.uint16('x00280101') ?? bitsAllocated,
+    signed: dataSet.uint16('x00280103') === 1,
+    photometric,
+  };
+}
+
+function readPixels(dataSet: dicomParser.DataSet): GreyImage {
+  const { rows, columns, bitsAllocated, bitsStored, signed, photometric } = pixelLayout(dataSet);
   const pixelData = dataSet.elements.x7fe00010;
   const pixels = rows * columns;
   if (!pixelData || pixels === 0 || ![8, 16, 32].includes(bitsAllocated)) {
@@ -82,11 +100,9 @@ function readPixels(dataSet: dicomParser.DataSet): GreyImage {
       `DICOM pixel data has ${pixelData.length} bytes, expected ${pixels * bytesPerPixel}`,
     );
   }
-  const view = new DataView(
-    dataSet.byteArray.buffer,
-    dataSet.byteArray.byteOffset + pixelData.dataOffset,
-    pixels * bytesPerPixel,
-  );
+
+  const offset = dataSet.byteArray.byteOffset + pixelData.dataOffset;
+  const view = new DataView(dataSet.byteArray.buffer, offset, pixels * bytesPerPixel);
   const slope = dataSet.floatString('x00281053') ?? 1;
   const intercept = dataSet.floatString('x00281052') ?? 0;
   const data = new Float32Array(pixels);

@@ -13,7 +13,7 @@ const MAX_NIFTI_BYTES = 2 ** 30;
 export const NIFTI1_HEADER_BYTES = 348;
 
 /**
- * Decodes a NIfTI-1 volume, raw or gzip-compressed (told apart by the gzip magic bytes
+ * Decodes a NIfTI-1 volume, raw or gzip-compressed (detected by the gzip magic bytes
  * 1f 8b), into float32 voxels with `scl_slope`/`scl_inter` applied. The voxel volume comes
  * from `pixdim[1..3]` in mm.
  */
