@@ -16,6 +16,7 @@ COPY scripts/package.json scripts/
 COPY packages/common/package.json packages/common/
 COPY packages/contracts/package.json packages/contracts/
 COPY packages/client/package.json packages/client/
+COPY packages/testkit/package.json packages/testkit/
 RUN pnpm install --frozen-lockfile --filter "@medai-flow/gateway..." --filter medai-flow
 
 COPY tsconfig.base.json ./

@@ -15,6 +15,7 @@ COPY scripts/package.json scripts/
 COPY packages/common/package.json packages/common/
 COPY packages/contracts/package.json packages/contracts/
 COPY packages/client/package.json packages/client/
+COPY packages/testkit/package.json packages/testkit/
 # onnxruntime-node and sharp ship prebuilt glibc binaries inside their packages, so no
 # install script has to run (pnpm skips them unless allowed).
 RUN pnpm install --frozen-lockfile --filter "@medai-flow/worker..." --filter medai-flow
