@@ -13,7 +13,7 @@ export const workerEnvSchema = sharedEnvSchema.extend({
   MODEL_REPOSITORY: z.string({ message: 'is required (folder of <name>/model.json)' }).min(1),
   /** Folder of `<name>/model.onnx` files used instead of downloading; nothing touches the network when set. */
   MODEL_MIRROR_DIR: z.string().min(1).optional(),
-  /** Where downloaded model files are kept. */
+  /** Folder of downloaded model files, named by their SHA-256. */
   MODEL_CACHE_DIR: z.string().min(1).default('.model-cache'),
   /** Comma-separated model names to serve; unset or empty serves every model of the repository. */
   WORKER_MODELS: z
@@ -33,7 +33,7 @@ export const workerEnvSchema = sharedEnvSchema.extend({
   INFERENCE_THREADS: positiveInt(256).default(availableParallelism()),
   /** Inference processes per model, which is also the number of jobs a model runs at once. */
   INFERENCE_PROCESSES: positiveInt(64).default(1),
-  /** Longest inference of one job before its process is killed and the job fails, in seconds. */
+  /** Maximum time one job may take before its process is killed and the job fails, in seconds. */
   INFERENCE_TIMEOUT_SECONDS: positiveInt(86_400).default(600),
   /** How long SIGTERM waits for running jobs before returning them to the queue, in seconds. */
   DRAIN_GRACE_SECONDS: z.coerce.number().int().min(0).max(86_400).default(30),
