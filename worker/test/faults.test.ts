@@ -89,6 +89,9 @@ describe('worker stopped with SIGTERM', () => {
     expect((await process.exited).code).toBe(0);
     expect(process.logs.some((line) => line.msg === 'job returned to queue' && line.jobId === id)).toBe(true);
     expect(await testClient.queue('nuclei-unet').getJobState(id)).toBe('prioritized');
+    const handedBack = await testClient.store.get(id);
+    expect(handedBack?.status).toBe('queued');
+    expect(handedBack?.startedAt).toBeUndefined();
 
     await worker(testClient.prefix);
     expect((await testClient.waitFor(id, undefined, 45_000)).status).toBe('succeeded');

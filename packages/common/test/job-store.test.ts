@@ -3,7 +3,11 @@ import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { deleteKeys, testRedisUrl, uniquePrefix } from '../../../test-support/redis.js';
 
-const error = { type: 'https://medai-flow.dev/problems/inference-failed', title: 'Inference failed', detail: 'boom' };
+const error = {
+  type: 'https://medai-flow.dev/problems/inference-failed',
+  title: 'Inference failed',
+  detail: 'boom',
+};
 
 describe('JobStore', () => {
   let redis: Redis;

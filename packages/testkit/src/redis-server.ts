@@ -80,6 +80,8 @@ export class RedisServer {
         retryStrategy: () => null,
         lazyConnect: true,
       });
+      // A refused connection is expected while the server starts; connect() reports it.
+      probe.on('error', () => undefined);
       try {
         await probe.connect();
         if ((await probe.ping()) === 'PONG') return;

@@ -89,7 +89,7 @@ async function runTracked(
   } catch (error) {
     const reason = controller.signal.aborted ? (controller.signal.reason as StopReason) : undefined;
     if (reason === 'shutdown') {
-      await handBack(job, token, logger);
+      await handBack(job, token, deps, logger);
       return;
     }
     const { outcome, internal } = failureOutcome(error, reason, deps.inferenceTimeoutSeconds);
@@ -171,7 +171,13 @@ function countOutcome(
 }
 
 /** Returns a job stopped by shutdown to the queue, so that another worker runs it. */
-async function handBack(job: Job<QueueJobData>, token: string | undefined, logger: Logger): Promise<void> {
+async function handBack(
+  job: Job<QueueJobData>,
+  token: string | undefined,
+  deps: ProcessorDependencies,
+  logger: Logger,
+): Promise<void> {
+  await deps.store.markQueued(job.data.jobId);
   await job.moveToWait(token);
   logger.info('job returned to queue');
   throw new WaitingError();

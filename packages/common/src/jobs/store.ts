@@ -66,6 +66,13 @@ end
 if status == 'running' then return 1 end
 return 0`;
 
+// Moves a running job back to queued (its worker handed it back), forgetting its start time.
+const MARK_QUEUED = `
+if redis.call('HGET', KEYS[1], 'status') ~= 'running' then return 0 end
+redis.call('HSET', KEYS[1], 'status', 'queued')
+redis.call('HDEL', KEYS[1], 'startedAt')
+return 1`;
+
 // Ends a job once: sets the terminal fields, starts the retention clock, deletes the input,
 // writes the tombstone, counts the job in its model's drain-rate bucket and announces the end
 // on the job-ended channel. Returns 0 when the job had already ended (or never existed).
@@ -137,6 +144,11 @@ export class JobStore {
   async markRunning(id: string, now: number): Promise<boolean> {
     const started = await this.redis.eval(MARK_RUNNING, 1, this.keys.job(id), String(now));
     return started === 1;
+  }
+
+  /** Returns true when a running job went back to queued; false when it was not running. */
+  async markQueued(id: string): Promise<boolean> {
+    return (await this.redis.eval(MARK_QUEUED, 1, this.keys.job(id))) === 1;
   }
 
   /**
