@@ -4,7 +4,7 @@ import { MedAIClient } from '@medai-flow/client';
 import { Redis } from 'ioredis';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readNpyFloat32 } from '../../test-support/npy.js';
+import { readNpy } from '../../test-support/npy.js';
 import { dataFiles } from '../../test-support/paths.js';
 import { type ServiceProcess, startGateway, startWorker } from '../../test-support/processes.js';
 import { deleteKeys, testRedisUrl, uniquePrefix } from '../../test-support/redis.js';
@@ -50,7 +50,7 @@ describe('nuclei-unet through HTTP', () => {
     const mask = await sharp(png).toColourspace('b-w').raw().toBuffer({ resolveWithObject: true });
     expect(mask.info.channels).toBe(1);
 
-    const reference = readNpyFloat32(dataFiles.nucleiExpectedNpy).data;
+    const reference = readNpy(dataFiles.nucleiExpectedNpy).data;
     let both = 0;
     let predicted = 0;
     let expected = 0;

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { JobResult } from '@medai-flow/contracts';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readNpy } from '../../test-support/npy.js';
 import { dataFiles, modelMirrorDir, modelRepositoryDir } from '../../test-support/paths.js';
 import {
   InferencePool,
@@ -12,7 +13,6 @@ import {
   type WorkerService,
 } from '../dist/index.js';
 import { readBytes, startInProcess, TestClient } from './harness.js';
-import { readNpy } from './npy.js';
 
 const NUCLEI_SHA256 = '85f5ac80fa977fea3562ef97c8c5950288be2c4f4cdb5d994807df97008ce088';
 
