@@ -16,6 +16,26 @@ const commaList = z
       .filter((item) => item.length > 0),
   );
 
+/** Longest `Prefer: wait` the gateway honours, in seconds; larger values are capped to it. */
+export const MAX_PREFER_WAIT_SECONDS = 60;
+
+/** `model=depth` pairs, comma-separated, as a map from model name to maximum queue depth. */
+const depthOverrides = commaList.transform((pairs, context) => {
+  const depths = new Map<string, number>();
+  for (const pair of pairs) {
+    const match = /^([a-z0-9][a-z0-9._-]{0,62})=([1-9][0-9]{0,8})$/.exec(pair);
+    if (!match?.[1] || !match[2]) {
+      context.addIssue({
+        code: 'custom',
+        message: `"${pair.slice(0, 80)}" must be model=depth, with a positive whole depth`,
+      });
+      return z.NEVER;
+    }
+    depths.set(match[1], Number(match[2]));
+  }
+  return depths;
+});
+
 /**
  * The gateway's environment: the shared settings plus everything below. Every variable is
  * documented with its default and unit in gateway/README.md.
@@ -77,6 +97,18 @@ export const gatewayEnvSchema = sharedEnvSchema
     MODEL_CACHE_MS: z.coerce.number().int().min(0).default(1_000),
     /** `Retry-After` of a 202 answer to a submission, in seconds. */
     JOB_RETRY_AFTER_SECONDS: positiveInt().default(1),
+    /** How long an accepted Idempotency-Key and its request fingerprint are kept, in seconds. */
+    IDEMPOTENCY_TTL_SECONDS: positiveInt().default(86_400),
+    /** How long `POST /v2/models/{model}/infer` waits for the job before it answers 202, in seconds. */
+    V2_INFER_WAIT_SECONDS: positiveInt().max(MAX_PREFER_WAIT_SECONDS).default(MAX_PREFER_WAIT_SECONDS),
+    /** Interval at which a waiting request reads its job again in case a job-ended message was missed, in milliseconds. */
+    JOB_WAIT_POLL_MS: positiveInt().default(1_000),
+    /** Queued (waiting + prioritized) jobs per model beyond which submissions get 503 `queue-full`. */
+    QUEUE_MAX_DEPTH: positiveInt().default(1_000),
+    /** Per-model bounds that replace QUEUE_MAX_DEPTH, as comma-separated `model=depth` pairs. */
+    QUEUE_MAX_DEPTH_OVERRIDES: depthOverrides,
+    /** Largest `Retry-After` of a 503 `queue-full`, also sent while no job of the model has ended lately, in seconds. */
+    QUEUE_FULL_MAX_RETRY_AFTER_SECONDS: positiveInt().default(120),
     /** Commit the build came from, reported by /version. */
     GIT_COMMIT: z.string().min(1).max(64).default('unknown'),
   })

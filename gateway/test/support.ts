@@ -71,12 +71,17 @@ export function readManifest(model: string): PublishedModel {
   return { ...manifest, sha256: '0'.repeat(64) } as PublishedModel;
 }
 
-async function waitReady(redis: Redis): Promise<void> {
-  if (redis.status === 'ready') return;
-  await new Promise<void>((resolveReady, reject) => {
-    redis.once('ready', () => resolveReady());
-    redis.once('end', () => reject(new Error('redis connection ended before it was ready')));
-  });
+/** A gateway-style producer connection, once it is ready. */
+export async function connectProducer(url: string, commandTimeoutMs = 1_000): Promise<Redis> {
+  const redis = createRedis(url, { role: 'producer', commandTimeoutMs });
+  redis.on('error', () => undefined);
+  if (redis.status !== 'ready') {
+    await new Promise<void>((resolveReady, reject) => {
+      redis.once('ready', () => resolveReady());
+      redis.once('end', () => reject(new Error('redis connection ended before it was ready')));
+    });
+  }
+  return redis;
 }
 
 export async function createTestGateway(

@@ -47,6 +47,8 @@ function mapCode(code: GatewayErrorCode): ProblemMapping {
       return { problem: 'header-too-large' };
     case 'model_not_found':
       return { problem: 'model-not-found' };
+    case 'model_not_ready':
+      return { problem: 'model-not-ready' };
     case 'job_not_found':
       return { problem: 'job-not-found' };
     case 'job_gone':
@@ -59,6 +61,14 @@ function mapCode(code: GatewayErrorCode): ProblemMapping {
       return { problem: 'idempotency-key-reused' };
     case 'queue_full':
       return { problem: 'queue-full' };
+    case 'inference_failed':
+      return { problem: 'inference-failed' };
+    case 'deadline_exceeded':
+      return { problem: 'deadline-exceeded' };
+    case 'worker_lost':
+      return { problem: 'worker-lost' };
+    case 'job_cancelled':
+      return { problem: 'job-cancelled' };
     case 'unsupported_media_type':
       return { problem: 'unsupported-media-type' };
     case 'payload_too_large':

@@ -10,7 +10,8 @@ export type RedisOperation =
   | 'job_write'
   | 'job_enqueue'
   | 'job_cancel'
-  | 'queue_read';
+  | 'queue_read'
+  | 'idempotency';
 
 /** Route label of every request that matched no route, so unknown paths add one series at most. */
 export const UNMATCHED_ROUTE = 'unmatched';

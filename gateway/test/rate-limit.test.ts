@@ -1,0 +1,108 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mintToken } from '../../test-support/tokens.js';
+import { bearer, createTestGateway, ManualClock, type TestGateway } from './support.js';
+
+const LIMIT = 10;
+
+describe('rate limits', () => {
+  // A minute boundary plus a margin, so "just before the edge" is a real instant.
+  const clock = new ManualClock(Math.floor(Date.now() / 60_000) * 60_000 + 59_900);
+  let gateway: TestGateway;
+  beforeAll(async () => {
+    gateway = await createTestGateway('rate-limit', {
+      clock,
+      env: {
+        RATE_LIMIT_PER_MINUTE: String(LIMIT),
+        RATE_LIMIT_ADMIN_PER_MINUTE: String(LIMIT * 3),
+        RATE_LIMIT_ANON_PER_MINUTE: String(LIMIT),
+        TRUSTED_PROXIES: '10.0.0.0/8',
+      },
+    });
+  });
+  afterAll(() => gateway.dispose());
+
+  async function burst(count: number, send: () => Promise<Response>): Promise<Response[]> {
+    const responses: Response[] = [];
+    for (let index = 0; index < count; index++) responses.push(await send());
+    return responses;
+  }
+  const passed = (responses: Response[]) => responses.filter((response) => response.status !== 429).length;
+
+  it('admits no second burst across a window edge', async () => {
+    const token = await mintToken({ sub: 'edge-walker', expiresInSeconds: 3_600 });
+    const send = () => gateway.request('/v1/models', { headers: bearer(token) });
+    const beforeEdge = await burst(LIMIT, send);
+    clock.advance(200);
+    const afterEdge = await burst(LIMIT, send);
+    expect(passed(beforeEdge)).toBe(LIMIT);
+    // 200 ms of a 10-per-minute rate refill nothing.
+    expect(passed(afterEdge)).toBe(0);
+  });
+
+  it('answers 429 with Retry-After and the RateLimit headers', async () => {
+    const token = await mintToken({ sub: 'hasty', expiresInSeconds: 3_600 });
+    const responses = await burst(LIMIT + 1, () => gateway.request('/v1/models', { headers: bearer(token) }));
+    const first = responses[0] as Response;
+    const rejected = responses.at(-1) as Response;
+    expect(first.headers.get('ratelimit-policy')).toBe(`"standard";q=${LIMIT};w=60`);
+    expect(first.headers.get('ratelimit')).toMatch(new RegExp(`^"standard";r=${LIMIT - 1};t=\\d+$`));
+    expect(rejected.status).toBe(429);
+    expect(Number(rejected.headers.get('retry-after'))).toBe(6);
+    expect(rejected.headers.get('ratelimit')).toMatch(/^"standard";r=0;t=\d+$/);
+    expect(rejected.headers.get('content-type')).toBe('application/problem+json');
+  });
+
+  it('refills at the sustained rate', async () => {
+    const token = await mintToken({ sub: 'patient', expiresInSeconds: 3_600 });
+    const send = () => gateway.request('/v1/models', { headers: bearer(token) });
+    await burst(LIMIT, send);
+    expect((await send()).status).toBe(429);
+    clock.advance(6_000);
+    expect((await send()).status).toBe(200);
+    expect((await send()).status).toBe(429);
+  });
+
+  it('gives admins their own tier', async () => {
+    const token = await mintToken({ sub: 'operator', scope: 'admin', expiresInSeconds: 3_600 });
+    const responses = await burst(LIMIT * 3 + 1, () =>
+      gateway.request('/v1/models', { headers: bearer(token) }),
+    );
+    expect(passed(responses)).toBe(LIMIT * 3);
+    expect(responses[0]?.headers.get('ratelimit-policy')).toBe(`"admin";q=${LIMIT * 3};w=60`);
+  });
+
+  it('limits each address on unauthenticated routes', async () => {
+    const responses = await burst(LIMIT + 1, () => gateway.request('/version', {}, '198.51.100.1'));
+    expect(passed(responses)).toBe(LIMIT);
+    expect((await gateway.request('/version', {}, '198.51.100.2')).status).toBe(200);
+  });
+
+  it('ignores X-Forwarded-For from an untrusted peer', async () => {
+    const responses = await burst(LIMIT + 5, async () => {
+      const forged = `192.0.2.${Math.floor(Math.random() * 250)}`;
+      return gateway.request('/version', { headers: { 'x-forwarded-for': forged } }, '198.51.100.9');
+    });
+    expect(passed(responses)).toBe(LIMIT);
+  });
+
+  it('believes X-Forwarded-For from a trusted proxy', async () => {
+    const viaProxy = (client: string) =>
+      gateway.request('/version', { headers: { 'x-forwarded-for': `${client}, 10.1.2.3` } }, '10.0.0.1');
+    const first = await burst(LIMIT + 1, () => viaProxy('192.0.2.10'));
+    expect(passed(first)).toBe(LIMIT);
+    expect((await viaProxy('192.0.2.11')).status).toBe(200);
+  });
+
+  it('writes only keys that expire', async () => {
+    const keys = await gateway.redis.keys(`${gateway.prefix}:rl:*`);
+    expect(keys.length).toBeGreaterThan(0);
+    for (const key of keys) {
+      expect(await gateway.redis.pttl(key), key).toBeGreaterThan(0);
+    }
+  });
+
+  it('leaves health and metrics unlimited', async () => {
+    const responses = await burst(LIMIT + 5, () => gateway.request('/healthz', {}, '198.51.100.1'));
+    expect(passed(responses)).toBe(LIMIT + 5);
+  });
+});
