@@ -91,12 +91,7 @@ export async function createTestGateway(
   const prefix = options.prefix ?? uniquePrefix(name);
   const redisUrl = options.redisUrl ?? testRedisUrl;
   const config = loadConfig(gatewayEnvSchema, testEnv(prefix, options.env, redisUrl));
-  const redis = createRedis(redisUrl, {
-    role: 'producer',
-    commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS,
-  });
-  redis.on('error', () => undefined);
-  await waitReady(redis);
+  const redis = await connectProducer(redisUrl, config.REDIS_COMMAND_TIMEOUT_MS);
   const logger = createLogger('gateway', 'silent');
   const gateway = createApp({ config, redis, logger, ...(options.clock ? { clock: options.clock } : {}) });
   const registry = new ModelRegistry(redis, new RedisKeys(prefix), { now: () => Date.now() });

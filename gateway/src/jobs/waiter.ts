@@ -80,7 +80,7 @@ export class JobEndWaiter {
       this.subscribed = subscriber.subscribe(this.options.channel).then(
         () => undefined,
         (error: unknown) => {
-          this.logger.warn({ err: error }, 'job-ended subscription failed');
+          if (!this.closed) this.logger.warn({ err: error }, 'job-ended subscription failed');
           this.subscribed = undefined;
           subscriber.disconnect();
         },
