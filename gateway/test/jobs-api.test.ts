@@ -10,7 +10,7 @@ function niftiHeader(dims: number[]): Uint8Array {
   const header = Buffer.alloc(352);
   header.writeInt32LE(348, 0);
   header.writeInt16LE(dims.length, 40);
-  dims.forEach((size, index) => header.writeInt16LE(size, 42 + index * 2));
+  for (const [index, size] of dims.entries()) header.writeInt16LE(size, 42 + index * 2);
   header.write('n+1\0', 344, 'latin1');
   return header;
 }
@@ -29,7 +29,7 @@ describe('jobs API', () => {
   const submit = (
     model: string,
     contentType: string,
-    body: BodyInit,
+    body: string | Uint8Array,
     token = alice,
     query = '',
     headers = {},

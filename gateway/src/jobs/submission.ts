@@ -1,0 +1,90 @@
+import { type JobRecord, type Logger, sha256Hex } from '@medai-flow/common';
+import type { InputMediaType, PublishedModel } from '@medai-flow/contracts';
+import type { Principal } from '../auth/principal.js';
+import type { GatewayMetrics } from '../metrics/catalog.js';
+import { type IdempotencyStore, requestFingerprint } from './idempotency.js';
+import type { PreparedInput } from './input.js';
+import type { JobService, SubmitOptions } from './job-service.js';
+import type { QueueState } from './queue-state.js';
+
+/** A validated submission, ready to be queued. */
+export interface Submission {
+  principal: Principal;
+  manifest: PublishedModel;
+  mediaType: InputMediaType;
+  /** The request body as received, for the Idempotency-Key fingerprint. */
+  body: Uint8Array;
+  prepared: PreparedInput;
+  options: SubmitOptions;
+  idempotencyKey: string | undefined;
+}
+
+export interface SubmissionOutcome {
+  record: JobRecord;
+  /** True when an earlier request with the same Idempotency-Key created the job. */
+  replayed: boolean;
+}
+
+/**
+ * Accepts submissions: Idempotency-Key handling, the queue depth bound, then the job. A
+ * claimed key is released when the submission fails, so that a retry can go ahead.
+ */
+export class SubmissionService {
+  constructor(
+    private readonly jobs: JobService,
+    private readonly idempotency: IdempotencyStore,
+    private readonly queueState: QueueState,
+    private readonly metrics: GatewayMetrics,
+    private readonly logger: Logger,
+  ) {}
+
+  async submit(submission: Submission): Promise<SubmissionOutcome> {
+    const { principal, manifest, idempotencyKey } = submission;
+    if (idempotencyKey === undefined) return { record: await this.create(submission), replayed: false };
+
+    const fingerprint = requestFingerprint({
+      model: manifest.name,
+      mediaType: submission.mediaType,
+      priority: submission.options.priority,
+      deadlineSeconds: submission.options.deadlineSeconds,
+      rawOutputs: submission.options.rawOutputs,
+      bodySha256: sha256Hex(submission.body),
+    });
+    const claimed = await this.idempotency.claim(principal.subject, idempotencyKey, fingerprint);
+    if (claimed.kind === 'replay') {
+      return { record: await this.jobs.get(principal, claimed.jobId), replayed: true };
+    }
+
+    let record: JobRecord;
+    try {
+      record = await this.create(submission);
+    } catch (error) {
+      await claimed.claim.release().catch((releaseError: unknown) => {
+        this.logger.error(
+          { requestId: submission.options.requestId, err: releaseError },
+          'idempotency key release failed',
+        );
+      });
+      throw error;
+    }
+    // The job is queued whatever happens to the key now, so a failure here is logged, not
+    // answered: a retry within the claim's lifetime gets 409, a later one creates a second job.
+    const logFields = { requestId: record.requestId, jobId: record.id };
+    await claimed.claim.complete(record.id).then(
+      (stored) => {
+        if (!stored) this.logger.warn(logFields, 'idempotency claim expired before the job was accepted');
+      },
+      (error: unknown) => this.logger.error({ ...logFields, err: error }, 'idempotency key update failed'),
+    );
+    return { record, replayed: false };
+  }
+
+  private async create(submission: Submission): Promise<JobRecord> {
+    const { principal, manifest, prepared, options } = submission;
+    await this.queueState.requireRoom(manifest.name);
+    const record = await this.jobs.submit(principal, manifest, prepared, options);
+    this.metrics.jobsSubmitted.inc({ model: manifest.name });
+    this.logger.info({ requestId: record.requestId, jobId: record.id, model: record.model }, 'job submitted');
+    return record;
+  }
+}
