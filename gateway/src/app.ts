@@ -11,6 +11,7 @@ import { registerHealthRoutes } from './routes/health.js';
 import { registerJobRoutes } from './routes/jobs.js';
 import { registerModelRoutes } from './routes/models.js';
 import { registerRevokeRoute } from './routes/revoke.js';
+import { registerV2Routes } from './routes/v2.js';
 import { createServices, type GatewayDeps, type GatewayServices } from './services.js';
 
 export interface CreateAppOptions extends Omit<GatewayDeps, 'clock'> {
@@ -24,7 +25,7 @@ export interface CreateAppOptions extends Omit<GatewayDeps, 'clock'> {
 export interface GatewayApp {
   app: Hono<GatewayEnv>;
   services: GatewayServices;
-  /** Closes the BullMQ queues; the Redis connection belongs to the caller. */
+  /** Wakes waiting requests and closes the BullMQ queues; the Redis connection belongs to the caller. */
   close(): Promise<void>;
 }
 
@@ -72,5 +73,15 @@ export function createApp(options: CreateAppOptions): GatewayApp {
   });
   registerRevokeRoute(app, services, requireToken(authDeps, null));
 
-  return { app, services, close: () => services.jobs.close() };
+  registerV2Routes(app, services, {
+    canRead: requireToken(authDeps, 'jobs:read'),
+    canWrite: requireToken(authDeps, 'jobs:write'),
+  });
+
+  const close = async () => {
+    // Waiting requests are woken first, so the HTTP server's close is not held up by them.
+    services.waiter.close();
+    await services.jobs.close();
+  };
+  return { app, services, close };
 }

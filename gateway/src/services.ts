@@ -4,8 +4,13 @@ import { RevocationStore } from './auth/revocation-store.js';
 import { TokenVerifier } from './auth/token-verifier.js';
 import type { GatewayConfig } from './config.js';
 import type { Clock } from './http/context.js';
+import { IdempotencyStore } from './jobs/idempotency.js';
+import { JobLifecycle } from './jobs/job-lifecycle.js';
 import { JobService } from './jobs/job-service.js';
 import { ModelCatalog } from './jobs/model-catalog.js';
+import { QueueState } from './jobs/queue-state.js';
+import { SubmissionService } from './jobs/submission.js';
+import { JobEndWaiter } from './jobs/waiter.js';
 import { ClientAddressResolver } from './limits/client-address.js';
 import { EdgeCheck } from './limits/edge-check.js';
 import type { GatewayMetrics } from './metrics/catalog.js';
@@ -33,6 +38,10 @@ export interface GatewayServices extends GatewayDeps {
   policies: LimitPolicies;
   catalog: ModelCatalog;
   jobs: JobService;
+  queueState: QueueState;
+  submissions: SubmissionService;
+  lifecycle: JobLifecycle;
+  waiter: JobEndWaiter;
 }
 
 export function createServices(deps: GatewayDeps, metrics: GatewayMetrics): GatewayServices {
@@ -58,6 +67,13 @@ export function createServices(deps: GatewayDeps, metrics: GatewayMetrics): Gate
     goneTtlSeconds: config.GONE_TTL_SECONDS,
   });
   const registry = new ModelRegistry(redis, keys, { now: () => clock.now() });
+  const jobs = new JobService(redis, keys, store, redisCalls, clock);
+  const queueState = new QueueState(redis, (model) => jobs.queueOf(model), store, redisCalls, clock, {
+    maxDepth: config.QUEUE_MAX_DEPTH,
+    maxDepthByModel: config.QUEUE_MAX_DEPTH_OVERRIDES,
+    maxRetryAfterSeconds: config.QUEUE_FULL_MAX_RETRY_AFTER_SECONDS,
+  });
+  const idempotency = new IdempotencyStore(redis, keys, redisCalls, config.IDEMPOTENCY_TTL_SECONDS);
   return {
     ...deps,
     metrics,
@@ -69,6 +85,14 @@ export function createServices(deps: GatewayDeps, metrics: GatewayMetrics): Gate
     addresses: new ClientAddressResolver(config.TRUSTED_PROXIES),
     policies: limitPolicies(config),
     catalog: new ModelCatalog(registry, redisCalls, clock, config.MODEL_CACHE_MS),
-    jobs: new JobService(redis, keys, store, redisCalls, clock),
+    jobs,
+    queueState,
+    submissions: new SubmissionService(jobs, idempotency, queueState, metrics, deps.logger),
+    lifecycle: new JobLifecycle(jobs, store, queueState, redis, keys, redisCalls, clock, deps.logger),
+    waiter: new JobEndWaiter(redis, deps.logger, {
+      channel: keys.jobEndedChannel,
+      pollMs: config.JOB_WAIT_POLL_MS,
+      subscribeTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS,
+    }),
   };
 }

@@ -1,3 +1,5 @@
+import { MAX_PREFER_WAIT_SECONDS } from '../config.js';
+
 /**
  * The preferences of an RFC 7240 `Prefer` header that the gateway honours. Preferences it
  * does not know, and a `wait` whose value is not delta-seconds, are ignored, as RFC 7240
@@ -7,6 +9,13 @@ export interface Preferences {
   /** Seconds the client is willing to wait, before capping. */
   waitSeconds: number | undefined;
   respondAsync: boolean;
+}
+
+/** The `wait` preference capped at `MAX_PREFER_WAIT_SECONDS`; undefined when absent or 0. */
+export function cappedWait(preferences: Preferences): number | undefined {
+  const { waitSeconds } = preferences;
+  if (waitSeconds === undefined || waitSeconds === 0) return undefined;
+  return Math.min(waitSeconds, MAX_PREFER_WAIT_SECONDS);
 }
 
 /** One preference: a token, optionally `=value` (a token or a quoted string), then `;` parameters. */
