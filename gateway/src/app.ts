@@ -1,11 +1,11 @@
 import { Hono } from 'hono';
 import { GatewayError } from './errors/gateway-error.js';
 import { type Clock, type GatewayEnv, systemClock } from './http/context.js';
-import { buildProblem, problemFor, toResponse } from './http/problem.js';
+import { buildProblem, problemFor, problemResponse } from './http/problem.js';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics/catalog.js';
 import { type AuthDeps, requireToken } from './middleware/auth/index.js';
 import { httpMetrics } from './middleware/metrics/index.js';
-import { clientAddress, rateLimitHeaders } from './middleware/rate-limit/index.js';
+import { clientAddress } from './middleware/rate-limit/index.js';
 import { corsAllowlist, requestId, securityHeaders } from './middleware/security-headers/index.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerJobRoutes } from './routes/jobs.js';
@@ -31,7 +31,8 @@ export interface GatewayApp {
 
 function registerErrorHandlers(app: Hono<GatewayEnv>, services: GatewayServices): void {
   app.notFound((c) =>
-    toResponse(
+    problemResponse(
+      c,
       buildProblem(
         new GatewayError('route_not_found', 'no route matches this method and path'),
         c.get('requestId'),
@@ -45,7 +46,7 @@ function registerErrorHandlers(app: Hono<GatewayEnv>, services: GatewayServices)
       const cause = error instanceof GatewayError ? error.cause : error;
       services.logger.error({ requestId, err: cause, status: parts.status }, 'request failed');
     }
-    return toResponse(parts);
+    return problemResponse(c, parts);
   });
 }
 
@@ -61,7 +62,6 @@ export function createApp(options: CreateAppOptions): GatewayApp {
   if (services.config.CORS_ALLOWED_ORIGINS.length > 0)
     app.use(corsAllowlist(services.config.CORS_ALLOWED_ORIGINS));
   app.use(clientAddress(services.addresses));
-  app.use(rateLimitHeaders());
   registerErrorHandlers(app, services);
 
   const authDeps: AuthDeps = { ...services, now: () => services.clock.now() };

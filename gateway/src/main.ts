@@ -33,6 +33,7 @@ async function main(): Promise<void> {
     role: 'producer',
     commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS,
     connectionName: 'medai-gateway',
+    autoPipelining: true,
   });
   const gateway = createApp({ config, redis, logger });
   watchRedis(gateway);

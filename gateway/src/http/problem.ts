@@ -1,4 +1,6 @@
 import { PROBLEM_CODES, type ProblemCode, type ProblemDetails, problemType } from '@medai-flow/contracts';
+import type { Context } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { GatewayError, type GatewayErrorCode } from '../errors/gateway-error.js';
 
 /** Realm of every `WWW-Authenticate: Bearer` challenge. */
@@ -145,6 +147,18 @@ export function problemFor(error: unknown, requestId: string): ProblemParts {
   return error instanceof GatewayError ? buildProblem(error, requestId) : buildInternalProblem(requestId);
 }
 
+/**
+ * The problem as the response of `c`, so that headers middleware set before the failure
+ * (request id, security headers, rate-limit state) are kept.
+ */
+export function problemResponse(c: Context, parts: ProblemParts): Response {
+  return c.body(parts.body, parts.status as ContentfulStatusCode, parts.headers);
+}
+
+/**
+ * The problem as a standalone response. Prefer `problemResponse`: this one carries only the
+ * headers of the problem, so it suits a response that Hono merges into `c.res`.
+ */
 export function toResponse(parts: ProblemParts): Response {
   return new Response(parts.body, { status: parts.status, headers: parts.headers });
 }

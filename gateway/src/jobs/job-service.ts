@@ -86,16 +86,16 @@ export class JobService {
 
   /** The principal's job `id`; 404 for an unknown id and for another subject's job alike, 410 once its result expired. */
   async get(principal: Principal, id: string): Promise<JobRecord> {
-    const notFound = new GatewayError('job_not_found', 'no job with this id exists for this subject');
-    if (!JOB_ID.test(id)) throw notFound;
+    const notFound = () => new GatewayError('job_not_found', 'no job with this id exists for this subject');
+    if (!JOB_ID.test(id)) throw notFound();
     const record = await this.redisCalls.run('job_read', () => this.store.get(id));
     if (record && record.owner === principal.subject) return record;
-    if (record) throw notFound;
+    if (record) throw notFound();
     const formerOwner = await this.redisCalls.run('job_read', () => this.store.tombstoneOwner(id));
     if (formerOwner === principal.subject) {
       throw new GatewayError('job_gone', 'the job has ended and its result is no longer kept');
     }
-    throw notFound;
+    throw notFound();
   }
 
   async close(): Promise<void> {

@@ -29,17 +29,16 @@ export class ModelCatalog {
 
   /** The model named `name`, or a 404 `model_not_found`. */
   async require(name: string): Promise<ServedModel> {
-    const notFound = new GatewayError(
-      'model_not_found',
-      `no model named "${name.slice(0, 64)}" is published`,
-    );
-    if (!ModelNameSchema.safeParse(name).success) throw notFound;
     const cached = this.entries.get(name);
     if (cached && this.clock.now() - cached.readAt < this.cacheMs) return cached.model;
+    // Built only on a miss: an error captures a stack trace, which costs more than the lookup.
+    const notFound = () =>
+      new GatewayError('model_not_found', `no model named "${name.slice(0, 64)}" is published`);
+    if (!ModelNameSchema.safeParse(name).success) throw notFound();
     const model = await this.redisCalls.run('model_read', () => this.registry.get(name));
     if (!model) {
       this.entries.delete(name);
-      throw notFound;
+      throw notFound();
     }
     this.entries.set(name, { model, readAt: this.clock.now() });
     return model;

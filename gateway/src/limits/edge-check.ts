@@ -56,6 +56,9 @@ export type EdgeVerdict =
 export type EdgeSubject = { principal: Principal } | { address: string };
 
 export class EdgeCheck {
+  /** Keys of each cached principal, so that their SHA-256 digests are computed once per token. */
+  private readonly principalKeys = new WeakMap<Principal, Map<string, string[]>>();
+
   constructor(
     private readonly redis: Redis,
     private readonly keys: RedisKeys,
@@ -67,11 +70,7 @@ export class EdgeCheck {
     let keys: string[];
     if ('principal' in subject) {
       const { principal } = subject;
-      keys = [
-        this.keys.rateLimit(policy.name, `sub:${principal.subject}`),
-        this.keys.revokedToken(principal.tokenId),
-        this.keys.revokedSubject(principal.subject),
-      ];
+      keys = this.keysOf(principal, policy);
       args.push(String(principal.issuedAt ?? -1));
     } else {
       keys = [this.keys.rateLimit(policy.name, `addr:${subject.address}`)];
@@ -79,6 +78,24 @@ export class EdgeCheck {
     }
     const reply = (await this.evaluate(keys, args)) as number[];
     return toVerdict(reply, policy);
+  }
+
+  private keysOf(principal: Principal, policy: LimitPolicy): string[] {
+    let byPolicy = this.principalKeys.get(principal);
+    if (!byPolicy) {
+      byPolicy = new Map();
+      this.principalKeys.set(principal, byPolicy);
+    }
+    let keys = byPolicy.get(policy.name);
+    if (!keys) {
+      keys = [
+        this.keys.rateLimit(policy.name, `sub:${principal.subject}`),
+        this.keys.revokedToken(principal.tokenId),
+        this.keys.revokedSubject(principal.subject),
+      ];
+      byPolicy.set(policy.name, keys);
+    }
+    return keys;
   }
 
   private async evaluate(keys: string[], args: string[]): Promise<unknown> {

@@ -5,5 +5,4 @@ export {
   type LimitPolicies,
   limitByAddress,
   limitPolicies,
-  rateLimitHeaders,
 } from './rate-limit.js';

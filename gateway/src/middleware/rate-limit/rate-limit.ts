@@ -23,9 +23,6 @@ export function limitPolicies(config: GatewayConfig): LimitPolicies {
   };
 }
 
-/** The verdict of the edge check, kept so that `rateLimitHeaders` can describe it on any response. */
-const verdicts = new WeakMap<Context, Extract<EdgeVerdict, { policy: LimitPolicy }>>();
-
 /** Sets `clientAddress` from the socket peer and, behind trusted proxies, `X-Forwarded-For`. */
 export function clientAddress(resolver: ClientAddressResolver): MiddlewareHandler<GatewayEnv> {
   return async function clientAddress(c, next) {
@@ -36,17 +33,19 @@ export function clientAddress(resolver: ClientAddressResolver): MiddlewareHandle
 }
 
 /**
- * Records an edge-check verdict for the response headers and counts it; throws 429 when the
- * request is over its limit. Revocation verdicts are left to the caller.
+ * Sets the IETF `RateLimit-Policy` and `RateLimit` headers of an edge-check verdict and counts
+ * it; throws 429 when the request is over its limit. Revocation verdicts are left to the caller.
  */
 export function enforceLimit(c: Context<GatewayEnv>, verdict: EdgeVerdict, metrics: GatewayMetrics): void {
   if (verdict.kind === 'revoked') return;
   const route = routeLabel(c);
-  verdicts.set(c, verdict);
+  const { name, limit, windowSeconds } = verdict.policy;
+  const remaining = verdict.kind === 'allowed' ? verdict.remaining : 0;
+  c.header('ratelimit-policy', `"${name}";q=${limit};w=${windowSeconds}`);
+  c.header('ratelimit', `"${name}";r=${remaining};t=${Math.ceil(verdict.resetMs / 1000)}`);
   metrics.rateLimitHits.inc({ route });
   if (verdict.kind === 'limited') {
     metrics.rateLimitExceeded.inc({ route });
-    const { limit, windowSeconds } = verdict.policy;
     throw new GatewayError(
       'rate_limited',
       `the rate limit of ${limit} requests per ${windowSeconds} s is exceeded`,
@@ -55,19 +54,6 @@ export function enforceLimit(c: Context<GatewayEnv>, verdict: EdgeVerdict, metri
       },
     );
   }
-}
-
-/** Adds the IETF `RateLimit-Policy` and `RateLimit` headers to responses of limited routes. */
-export function rateLimitHeaders(): MiddlewareHandler<GatewayEnv> {
-  return async function rateLimitHeaders(c, next) {
-    await next();
-    const verdict = verdicts.get(c);
-    if (!verdict) return;
-    const { name, limit, windowSeconds } = verdict.policy;
-    const remaining = verdict.kind === 'allowed' ? verdict.remaining : 0;
-    c.res.headers.set('ratelimit-policy', `"${name}";q=${limit};w=${windowSeconds}`);
-    c.res.headers.set('ratelimit', `"${name}";r=${remaining};t=${Math.ceil(verdict.resetMs / 1000)}`);
-  };
 }
 
 export interface AddressLimitDeps {

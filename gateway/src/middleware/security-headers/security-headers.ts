@@ -20,9 +20,6 @@ export const SECURITY_HEADERS: readonly [string, string][] = [
   ['cache-control', 'no-store'],
 ];
 
-/** Headers that would name the framework or server. */
-const BANNER_HEADERS = ['x-powered-by', 'server'];
-
 /** A caller's request id is echoed only when it is 1 to 128 visible ASCII characters. */
 const SANE_REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
 
@@ -32,17 +29,21 @@ export function requestId(): MiddlewareHandler<GatewayEnv> {
     const offered = c.req.header('x-request-id');
     const id = offered !== undefined && SANE_REQUEST_ID.test(offered) ? offered : randomUUID();
     c.set('requestId', id);
+    // Set before the response exists, so that it is part of every response built with `c`,
+    // problem responses included, without touching the finished response's headers.
+    c.header('x-request-id', id);
     await next();
-    c.res.headers.set('x-request-id', id);
   };
 }
 
-/** Applies the security headers to every response, errors and 404s included. */
+/**
+ * Applies the security headers to every response built with the context, errors and 404s
+ * included. Neither Hono nor @hono/node-server adds an `X-Powered-By` or `Server` header.
+ */
 export function securityHeaders(): MiddlewareHandler<GatewayEnv> {
   return async function securityHeaders(c, next) {
+    for (const [name, value] of SECURITY_HEADERS) c.header(name, value);
     await next();
-    for (const [name, value] of SECURITY_HEADERS) c.res.headers.set(name, value);
-    for (const name of BANNER_HEADERS) c.res.headers.delete(name);
   };
 }
 
