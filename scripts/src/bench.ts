@@ -1,0 +1,234 @@
+/**
+ * Gateway benchmark: throughput of an authenticated request through the whole edge chain
+ * (token check, revocation and rate limit in Redis, security headers, metrics) against a bare
+ * Hono route, both served by @hono/node-server in their own process on loopback, with the same
+ * load generator. Prints requests per second, latency percentiles and the ratio.
+ *
+ * Environment: REDIS_URL (default redis://127.0.0.1:6379, loopback only), BENCH_SECONDS
+ * (measured seconds per target and round, default 3), BENCH_CONNECTIONS (concurrent requests, default 32).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { serve } from '@hono/node-server';
+import { createRedis, ModelRegistry, RedisKeys } from '@medai-flow/common';
+import { PublishedModelSchema } from '@medai-flow/contracts';
+import { Hono } from 'hono';
+import { SignJWT } from 'jose';
+import { Pool } from 'undici';
+
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+const WARM_UP_MS = 500;
+/** Rounds alternate the targets, so that load from other processes on the machine hits each alike. */
+const ROUNDS = 3;
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+interface LoadResult {
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+}
+
+/** Runs the bare Hono app in this process and prints its port; the parent process starts it. */
+function serveBare(): void {
+  const app = new Hono();
+  app.get('/bare', (c) => c.json({ status: 'ok' }));
+  serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => {
+    process.stdout.write(`${JSON.stringify({ msg: 'bare listening', port: info.port })}\n`);
+  });
+}
+
+/** Starts a child process and resolves with the port of its first log line with `message`. */
+async function startChild(
+  args: string[],
+  env: Record<string, string>,
+  message: string,
+): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, args, {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+  const port = await new Promise<number>((resolvePort, reject) => {
+    child.once('exit', (code) =>
+      reject(new Error(`${args.join(' ')} exited with code ${code} before listening`)),
+    );
+    lines.on('line', (text) => {
+      try {
+        const line = JSON.parse(text) as { msg?: string; port?: number };
+        if (line.msg === message && line.port) resolvePort(line.port);
+      } catch {
+        // Not a JSON log line.
+      }
+    });
+  });
+  return { child, port };
+}
+
+/** The run with the median throughput. */
+function median(results: LoadResult[]): LoadResult {
+  const sorted = [...results].sort((a, b) => a.requestsPerSecond - b.requestsPerSecond);
+  return sorted[Math.floor(sorted.length / 2)] as LoadResult;
+}
+
+function percentile(sorted: number[], fraction: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * fraction))] ?? 0;
+}
+
+/** Sends GET `path` from `connections` concurrent loops for `durationMs` and measures. */
+async function load(
+  origin: string,
+  path: string,
+  headers: Record<string, string>,
+  durationMs: number,
+  connections: number,
+): Promise<LoadResult> {
+  const pool = new Pool(origin, { connections, pipelining: 1 });
+  const latencies: number[] = [];
+  let errors = 0;
+  let measuring = false;
+  const startedAt = performance.now();
+  const warmEnd = startedAt + WARM_UP_MS;
+  const end = warmEnd + durationMs;
+  const loop = async () => {
+    while (performance.now() < end) {
+      const sentAt = performance.now();
+      const response = await pool.request({ origin, path, method: 'GET', headers });
+      await response.body.dump();
+      const now = performance.now();
+      if (sentAt >= warmEnd) {
+        measuring = true;
+        if (response.statusCode === 200) latencies.push(now - sentAt);
+        else errors++;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: connections }, loop));
+  await pool.close();
+  if (!measuring) throw new Error('no request completed after the warm-up');
+  latencies.sort((a, b) => a - b);
+  return {
+    requestsPerSecond: latencies.length / (durationMs / 1000),
+    p50Ms: percentile(latencies, 0.5),
+    p99Ms: percentile(latencies, 0.99),
+    errors,
+  };
+}
+
+function checkLoopback(redisUrl: string): void {
+  const host = new URL(redisUrl).hostname;
+  if (!LOOPBACK_HOSTS.has(host)) {
+    throw new Error(`REDIS_URL must point at loopback for the benchmark (got host ${host})`);
+  }
+}
+
+async function publishModel(redisUrl: string, prefix: string): Promise<void> {
+  const manifest = JSON.parse(readFileSync(`${repoRoot}models/nuclei-unet/model.json`, 'utf8'));
+  const published = PublishedModelSchema.parse({ ...manifest, sha256: manifest.source.sha256 });
+  const redis = createRedis(redisUrl, { role: 'worker' });
+  try {
+    await new ModelRegistry(redis, new RedisKeys(prefix)).publish(published, 'bench');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+async function deletePrefix(redisUrl: string, prefix: string): Promise<void> {
+  const redis = createRedis(redisUrl, { role: 'worker' });
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.unlink(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+function format(name: string, result: LoadResult): string {
+  const rate = result.requestsPerSecond.toFixed(0).padStart(8);
+  return `${name.padEnd(28)} ${rate} req/s   p50 ${result.p50Ms.toFixed(2)} ms   p99 ${result.p99Ms.toFixed(2)} ms   non-200 ${result.errors}`;
+}
+
+async function main(): Promise<void> {
+  const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  checkLoopback(redisUrl);
+  const durationMs = Number(process.env.BENCH_SECONDS ?? 3) * 1000;
+  const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
+  const prefix = `bench-${randomBytes(4).toString('hex')}`;
+  const secret = randomBytes(32).toString('hex');
+  await publishModel(redisUrl, prefix);
+
+  const children: ChildProcess[] = [];
+  try {
+    const gateway = await startChild(
+      [`${repoRoot}gateway/dist/main.js`],
+      {
+        NODE_ENV: 'production',
+        AUTH_ALLOW_HS256_IN_PRODUCTION: 'true',
+        AUTH_JWT_SECRET: secret,
+        REDIS_URL: redisUrl,
+        REDIS_PREFIX: prefix,
+        HOST: '127.0.0.1',
+        PORT: '0',
+        // High enough that the limiter runs on every request but never rejects one.
+        RATE_LIMIT_PER_MINUTE: '100000000',
+        LOG_LEVEL: 'info',
+      },
+      'gateway listening',
+    );
+    children.push(gateway.child);
+    const bare = await startChild([fileURLToPath(import.meta.url), '--serve-bare'], {}, 'bare listening');
+    children.push(bare.child);
+
+    const token = await new SignJWT({ scope: 'jobs:read' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('bench')
+      .setJti(randomBytes(8).toString('hex'))
+      .setIssuedAt()
+      .setExpirationTime('1h')
+      .sign(new TextEncoder().encode(secret));
+    const authenticated = { authorization: `Bearer ${token}` };
+    const gatewayOrigin = `http://127.0.0.1:${gateway.port}`;
+    const probe = await fetch(`${gatewayOrigin}/v1/models/nuclei-unet`, { headers: authenticated });
+    if (probe.status !== 200) throw new Error(`the authenticated probe answered ${probe.status}, not 200`);
+
+    console.log(
+      `gateway benchmark: ${connections} connections, ${ROUNDS} interleaved rounds of ${durationMs / 1000} s per target (medians shown), loopback`,
+    );
+    const targets: [string, string, string, Record<string, string>][] = [
+      ['bare Hono route', `http://127.0.0.1:${bare.port}`, '/bare', {}],
+      ['gateway /healthz (no auth)', gatewayOrigin, '/healthz', {}],
+      ['authenticated gateway route', gatewayOrigin, '/v1/models/nuclei-unet', authenticated],
+    ];
+    const runs = new Map<string, LoadResult[]>();
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [name, origin, path, headers] of targets) {
+        const result = await load(origin, path, headers, durationMs, connections);
+        runs.set(name, [...(runs.get(name) ?? []), result]);
+      }
+    }
+    const medians = new Map([...runs].map(([name, results]) => [name, median(results)]));
+    for (const [name, result] of medians) console.log(format(name, result));
+    const bareRate = medians.get('bare Hono route')?.requestsPerSecond ?? Number.NaN;
+    const gatewayRate = medians.get('authenticated gateway route')?.requestsPerSecond ?? Number.NaN;
+    console.log(`ratio authenticated gateway / bare: ${(gatewayRate / bareRate).toFixed(2)} (target >= 0.5)`);
+  } finally {
+    for (const child of children) child.kill('SIGTERM');
+    await deletePrefix(redisUrl, prefix);
+  }
+}
+
+if (process.argv.includes('--serve-bare')) {
+  serveBare();
+} else {
+  main().catch((error: unknown) => {
+    console.error(`benchmark failed: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  });
+}
