@@ -3,7 +3,7 @@ import { MAX_PREFER_WAIT_SECONDS } from '../config.js';
 /**
  * The preferences of an RFC 7240 `Prefer` header that the gateway honours. Preferences it
  * does not know, and a `wait` whose value is not delta-seconds, are ignored, as RFC 7240
- * section 2 asks of a server.
+ * section 2 requires of a server.
  */
 export interface Preferences {
   /** Seconds the client is willing to wait, before capping. */
@@ -11,7 +11,7 @@ export interface Preferences {
   respondAsync: boolean;
 }
 
-/** The `wait` preference capped at `MAX_PREFER_WAIT_SECONDS`; undefined when absent or 0. */
+/** Caps the `wait` preference at `MAX_PREFER_WAIT_SECONDS`. Returns undefined when it is absent or 0. */
 export function cappedWait(preferences: Preferences): number | undefined {
   const { waitSeconds } = preferences;
   if (waitSeconds === undefined || waitSeconds === 0) return undefined;

@@ -4,16 +4,16 @@ import { GatewayError } from '../errors/gateway-error.js';
 import type { RedisCalls } from '../redis/redis-calls.js';
 
 /**
- * How long a claim lasts while its request is being accepted, in seconds. Acceptance runs
- * after the body has been read and consists of a few bounded Redis calls, so a claim that
- * outlives this belongs to a gateway that died; the key then becomes free again.
+ * Lifetime of a claim while its request is being accepted, in seconds. Acceptance starts after
+ * the body has been read and takes a few bounded Redis calls. A claim older than this belongs
+ * to a gateway that died, so the key becomes free again.
  */
 const CLAIM_TTL_SECONDS = 60;
 
 /** 1 to 255 visible ASCII characters. */
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 
-/** What the gateway stores under an Idempotency-Key: the request fingerprint, then the job. */
+/** Entry stored under an Idempotency-Key: the request fingerprint, and the job once accepted. */
 interface StoredEntry {
   fingerprint: string;
   /** Set once the job is accepted. */
@@ -81,7 +81,7 @@ export function requestFingerprint(parts: RequestFingerprintParts): string {
   );
 }
 
-/** A key this request holds while its job is being accepted; complete or release it exactly once. */
+/** A key claimed by one request while its job is being accepted. Call `complete` or `release` once. */
 export class IdempotencyClaim {
   constructor(
     private readonly store: IdempotencyStore,

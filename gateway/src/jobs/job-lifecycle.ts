@@ -32,9 +32,8 @@ function jobError(code: 'deadline-exceeded' | 'job-cancelled', detail: string): 
 }
 
 /**
- * What happens to a job after submission on the gateway's side: reads that also end a job
- * whose deadline passed in the queue, its representation with the queue position, and
- * cancellation.
+ * Gateway-side handling of submitted jobs: reads that also end a job whose deadline passed in
+ * the queue, the representation with the queue position, and cancellation.
  */
 export class JobLifecycle {
   constructor(
@@ -73,9 +72,9 @@ export class JobLifecycle {
   }
 
   /**
-   * Cancels the principal's job. A queued job ends `cancelled` at once and leaves the queue; for
-   * a running job the id is published on the cancel channel, where the worker running it stops
-   * the inference and ends the record. A job that has ended is a 409 `job-finished`.
+   * Cancels the principal's job. A queued job ends `cancelled` at once and leaves the queue.
+   * For a running job, the id is published on the cancel channel, and the worker running it
+   * stops the inference and ends the record. A job that has ended is a 409 `job-finished`.
    */
   async cancel(principal: Principal, id: string): Promise<CancelResult> {
     let record = await this.read(principal, id);
@@ -111,8 +110,8 @@ export class JobLifecycle {
     try {
       await this.redisCalls.run('job_cancel', () => this.jobs.queueOf(record.model).remove(record.id));
     } catch (error) {
-      // The record has ended, which is what clients see; a leftover queue entry is skipped by
-      // the worker, so this is logged rather than failing the request.
+      // Clients see the ended record, and a worker skips a leftover queue entry, so the failure
+      // is logged instead of failing the request.
       this.logger.warn({ jobId: record.id, model: record.model, err: error }, 'queue entry removal failed');
     }
   }

@@ -10,18 +10,18 @@ export interface QueueLimits {
   maxDepth: number;
   /** Per-model bounds that replace `maxDepth`. */
   maxDepthByModel: ReadonlyMap<string, number>;
-  /** Largest `Retry-After` of a `queue-full` answer, also used while the drain rate is 0, in seconds. */
+  /** Maximum `Retry-After` of a `queue-full` response, also used while the drain rate is 0, in seconds. */
   maxRetryAfterSeconds: number;
 }
 
 /**
- * Reads a model's BullMQ queue for depth and position. The layout is that of BullMQ 6.7
- * (see its Lua scripts `addPrioritizedJob`, `includes/getPriorityScore` and
- * `includes/fetchNextJob`): a job without priority sits in the `wait` list and runs first,
- * taken from the right end; a prioritized job sits in the `prioritized` sorted set with score
- * `priority * 2^32 + insertion counter`, so ZRANK is its place among prioritized jobs; a
- * picked-up job is in the `active` list. The gateway gives every job a priority, so `wait`
- * holds only jobs that other producers added.
+ * Reads a model's BullMQ queue for depth and position, in the key layout of BullMQ 6.7 (its Lua
+ * scripts `addPrioritizedJob`, `includes/getPriorityScore` and `includes/fetchNextJob`).
+ * - `wait` list: jobs without priority. Workers take them first, from the right end.
+ * - `prioritized` sorted set: score `priority * 2^32 + insertion counter`, so ZRANK is a job's
+ *   place among prioritized jobs.
+ * - `active` list: jobs a worker has picked up.
+ * The gateway gives every job a priority, so `wait` contains only jobs that other producers added.
  */
 export class QueueState {
   constructor(
@@ -45,7 +45,7 @@ export class QueueState {
   /**
    * Number of queued jobs that BullMQ hands out before job `id` (0: it is next), or
    * undefined when the job is in none of the queue's lists. Jobs already running are not
-   * counted. Approximate: the queue moves while the answer travels.
+   * counted. Approximate, because the queue moves while the response travels.
    */
   async position(model: string, id: string): Promise<number | undefined> {
     const queue = this.queueOf(model);
@@ -70,7 +70,7 @@ export class QueueState {
   }
 
   /**
-   * Rejects a submission with 503 `queue-full` when `model`'s queue already holds its bound.
+   * Rejects a submission with 503 `queue-full` when `model`'s queue is already at its bound.
    * `Retry-After` is the time the model's recent drain rate needs to make room for one more
    * job, between 1 s and `maxRetryAfterSeconds`; with no job ended in the last minute it is
    * `maxRetryAfterSeconds`.

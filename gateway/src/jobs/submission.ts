@@ -67,8 +67,9 @@ export class SubmissionService {
       });
       throw error;
     }
-    // The job is queued whatever happens to the key now, so a failure here is logged, not
-    // answered: a retry within the claim's lifetime gets 409, a later one creates a second job.
+    // The job is queued whatever happens to the key now, so a failure here is logged and the
+    // request still succeeds. NOTE: a retry with this key then gets 409 until the claim expires
+    // (60 s), and after that creates a second job.
     const logFields = { requestId: record.requestId, jobId: record.id };
     await claimed.claim.complete(record.id).then(
       (stored) => {

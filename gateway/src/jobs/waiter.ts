@@ -6,7 +6,7 @@ export interface JobEndWaiterOptions {
   channel: string;
   /** Interval at which a waiting request reads its job again, in milliseconds. */
   pollMs: number;
-  /** Longest wait for the subscription before the first read, in milliseconds. */
+  /** Maximum wait for the subscription before the first read, in milliseconds. */
   subscribeTimeoutMs: number;
 }
 
@@ -86,7 +86,8 @@ export class JobEndWaiter {
         },
       );
     }
-    // The poll covers a subscription that is slow to start, so a request never waits long for it.
+    // The poll covers a subscription that is slow to start, so a request waits at most
+    // `subscribeTimeoutMs` for it.
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<void>((resolveTimeout) => {
       timer = setTimeout(resolveTimeout, this.options.subscribeTimeoutMs);

@@ -33,7 +33,7 @@ const JOB_FAILURE_CODES: Record<string, GatewayErrorCode> = {
 };
 
 /**
- * Adds the v2 protocol's `error` member (the message) to every problem answered under /v2, so
+ * Adds the v2 protocol's `error` member (the message) to every problem response under /v2, so
  * that v2 clients find their error field and other clients the usual problem details.
  */
 function v2ErrorMember(): MiddlewareHandler<GatewayEnv> {
@@ -96,7 +96,7 @@ function requestedOutputs(request: V2InferenceRequest, manifest: PublishedModel)
   return new Set(request.outputs.map((output) => output.name));
 }
 
-/** The v2 error for a job that ended without a result, with the status of its problem type. */
+/** Builds the v2 error for a job that ended without a result, with the status of its problem type. */
 function jobFailure(record: JobRecord): GatewayError {
   const problem = record.error?.type.startsWith(PROBLEM_TYPE_BASE)
     ? record.error.type.slice(PROBLEM_TYPE_BASE.length)
@@ -124,8 +124,8 @@ function inferenceResponse(
 }
 
 /**
- * The open inference protocol (v2) surface. Health answers have an empty body, as the protocol
- * asks; `POST .../infer` queues a job with raw outputs and waits for it up to
+ * Registers the open inference protocol (v2) routes. Health responses have an empty body, as the
+ * protocol recommends; `POST .../infer` queues a job with raw outputs and waits for it up to
  * V2_INFER_WAIT_SECONDS (or a shorter `Prefer: wait`). A job still running then, or any job
  * submitted with `Prefer: respond-async`, is answered 202 with the job, as
  * `POST /v1/models/{model}/jobs` answers.
@@ -140,8 +140,8 @@ export function registerV2Routes(
 
   app.get('/v2/health/live', (c) => c.body(null, 200));
 
-  // Same check as /readyz: the gateway can take jobs while Redis answers. A Redis outage is
-  // a 503 here too, the gateway's status for an unavailable dependency.
+  // Same check as /readyz, because the gateway can take jobs while Redis responds. A Redis
+  // outage is a 503 here too, the gateway's status for an unavailable dependency.
   app.get('/v2/health/ready', async (c) => {
     await services.redisCalls.run('ping', () => services.redis.ping());
     return c.body(null, 200);
