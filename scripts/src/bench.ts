@@ -1,11 +1,13 @@
 /**
- * Gateway benchmark: throughput of an authenticated request through the whole edge chain
- * (token check, revocation and rate limit in Redis, security headers, metrics) against a bare
- * Hono route, both served by @hono/node-server in their own process on loopback, with the same
- * load generator. Prints requests per second, latency percentiles and the ratio.
+ * Gateway benchmark. It measures the throughput of an authenticated request through the whole
+ * edge chain: token check, revocation and rate limit in Redis, security headers and metrics.
+ * The baseline is a bare Hono route. Both run on @hono/node-server, each in its own process on
+ * loopback, and one load generator drives both. It prints requests per second, latency
+ * percentiles and the ratio.
  *
  * Environment: REDIS_URL (default redis://127.0.0.1:6379, loopback only), BENCH_SECONDS
- * (measured seconds per target and round, default 3), BENCH_CONNECTIONS (concurrent requests, default 32).
+ * (measured seconds per target and round, default 3), BENCH_CONNECTIONS (concurrent
+ * requests, default 32).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -68,7 +70,7 @@ async function startChild(
   return { child, port };
 }
 
-/** The run with the median throughput. */
+/** Returns the run with the median throughput. */
 function median(results: LoadResult[]): LoadResult {
   const sorted = [...results].sort((a, b) => a.requestsPerSecond - b.requestsPerSecond);
   return sorted[Math.floor(sorted.length / 2)] as LoadResult;
@@ -196,7 +198,8 @@ async function main(): Promise<void> {
     const authenticated = { authorization: `Bearer ${token}` };
     const gatewayOrigin = `http://127.0.0.1:${gateway.port}`;
     const probe = await fetch(`${gatewayOrigin}/v1/models/nuclei-unet`, { headers: authenticated });
-    if (probe.status !== 200) throw new Error(`the authenticated probe answered ${probe.status}, not 200`);
+    if (probe.status !== 200)
+      throw new Error(`the authenticated probe returned status ${probe.status}, expected 200`);
 
     console.log(
       `gateway benchmark: ${connections} connections, ${ROUNDS} interleaved rounds of ${durationMs / 1000} s per target (medians shown), loopback`,

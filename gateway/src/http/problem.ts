@@ -129,7 +129,7 @@ export function buildProblem(error: GatewayError, requestId: string): ProblemPar
   return { status, headers, body: JSON.stringify(details) };
 }
 
-/** The 500 answer for an error that is not a `GatewayError`; its message stays in the log. */
+/** Builds the 500 response for an error that is not a `GatewayError`. Its message stays in the log. */
 export function buildInternalProblem(requestId: string): ProblemParts {
   const { status, title } = PROBLEM_CODES['internal-error'];
   const details: ProblemDetails = {
@@ -148,7 +148,7 @@ export function problemFor(error: unknown, requestId: string): ProblemParts {
 }
 
 /**
- * The problem as the response of `c`, so that headers middleware set before the failure
+ * Builds the problem response through `c`, so that headers middleware set before the failure
  * (request id, security headers, rate-limit state) are kept.
  */
 export function problemResponse(c: Context, parts: ProblemParts): Response {
@@ -156,8 +156,8 @@ export function problemResponse(c: Context, parts: ProblemParts): Response {
 }
 
 /**
- * The problem as a standalone response. Prefer `problemResponse`: this one carries only the
- * headers of the problem, so it suits a response that Hono merges into `c.res`.
+ * Builds the problem as a standalone response with only the problem's own headers. Prefer
+ * `problemResponse`, unless Hono merges the response into an existing `c.res`.
  */
 export function toResponse(parts: ProblemParts): Response {
   return new Response(parts.body, { status: parts.status, headers: parts.headers });

@@ -19,7 +19,7 @@ export class ModelCatalog {
     private readonly cacheMs: number,
   ) {}
 
-  /** Every published model, live or scaled to zero. */
+  /** Lists every published model, live or scaled to zero. */
   async list(): Promise<ServedModel[]> {
     const models = await this.redisCalls.run('model_read', () => this.registry.list());
     const readAt = this.clock.now();
@@ -27,7 +27,7 @@ export class ModelCatalog {
     return models;
   }
 
-  /** The model named `name`, or a 404 `model_not_found`. */
+  /** Returns the model named `name`, or throws a 404 `model_not_found`. */
   async require(name: string): Promise<ServedModel> {
     const cached = this.entries.get(name);
     if (cached && this.clock.now() - cached.readAt < this.cacheMs) return cached.model;
