@@ -48,7 +48,7 @@ describe('job deadlines', () => {
   }
 
   describe('when the deadline passes before the job starts', () => {
-    it('ends the job expired, by the gateway or by the worker that picks it up', async () => {
+    it('expires it on read or on pick-up', async () => {
       const readByGateway = await submitAccepted(gateway, alice, 'nuclei-unet', nucleiPng, {
         query: '?deadline=1',
       });

@@ -13,8 +13,8 @@ export const nucleiPng = new Uint8Array(readFileSync(dataFiles.nucleiPng));
 export const mriVolume = (): Uint8Array => new Uint8Array(readFileSync(dataFiles.mriVolume));
 
 /**
- * A worker process on the test Redis under `prefix`, serving `models` with one inference
- * thread, so that two test files can run side by side on two cores.
+ * Starts a worker process on the test Redis under `prefix`, serving `models` with one
+ * inference thread, so that two test files can run side by side on two cores.
  */
 export function startTestWorker(prefix: string, models: string): Promise<ServiceProcess> {
   return startWorker({

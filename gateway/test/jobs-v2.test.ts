@@ -12,7 +12,7 @@ const nucleiExpected = readNpy(dataFiles.nucleiExpectedNpy);
 const nucleiInput = zscore(readNpy(dataFiles.nucleiInputNpy));
 
 /**
- * The manifest's z-score normalisation (epsilon 1e-6), which JSON tensors skip: the reference
+ * Applies the manifest's z-score normalisation (epsilon 1e-6), which JSON tensors skip: the reference
  * probabilities were computed from the normalised input.
  */
 function zscore(array: NpyArray): NpyArray {
@@ -25,7 +25,7 @@ function zscore(array: NpyArray): NpyArray {
 
 const sigmoid = (logit: number) => 1 / (1 + Math.exp(-logit));
 
-/** A v2 inference request body for nuclei-unet with the reference input. */
+/** Builds a v2 inference request body for nuclei-unet with the reference input. */
 function nucleiRequest(extra: Record<string, unknown> = {}): string {
   return JSON.stringify({
     inputs: [

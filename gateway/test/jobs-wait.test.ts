@@ -124,7 +124,7 @@ describe('Prefer: wait', () => {
   });
 
   describe('when the gateway shuts down', () => {
-    let child: ServiceProcess | undefined;
+    let child: Awaited<ReturnType<typeof startGateway>> | undefined;
     afterAll(async () => {
       await child?.kill();
     });
