@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
-import { MedAIClient } from '@medai-flow/client';
+import { ApiError, MedAIClient } from '@medai-flow/client';
 import { Redis } from 'ioredis';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -93,6 +93,26 @@ describe('nuclei-unet through HTTP', () => {
     expect(await redis.exists(inputKey)).toBe(0);
     expect(await redis.exists(`${prefix}:bull:nuclei-unet:${submission.job.id}`)).toBe(0);
     expect(await redis.exists(`${prefix}:job:${submission.job.id}`)).toBe(1);
+  });
+});
+
+describe('client against a live stack', () => {
+  it('lists the served models', async () => {
+    const models = await client.listModels();
+    expect(models.map((model) => model.name).sort()).toEqual(['brain-gwm', 'nuclei-unet']);
+    expect(models.every((model) => model.liveWorkers >= 1)).toBe(true);
+  });
+
+  it('reports a finished job as not cancellable', async () => {
+    const submission = await client.submit('nuclei-unet', {
+      mediaType: 'image/png',
+      bytes: readFileSync(dataFiles.nucleiPng),
+    });
+    await client.waitForJob(submission.job.id, { timeoutMs: 60_000 });
+    const failure = await client.cancel(submission.job.id).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(ApiError);
+    expect((failure as ApiError).status).toBe(409);
+    expect((failure as ApiError).code).toBe('job-finished');
   });
 });
 

@@ -51,10 +51,15 @@ export interface WaitOptions {
   pollIntervalMs?: number;
 }
 
+/** A model as `GET /v1/models` lists it. */
 export interface ModelSummary {
   name: string;
   version: string;
-  ready: boolean;
+  /** SHA-256 of the ONNX file the workers loaded. */
+  sha256: string;
+  task: 'segmentation' | 'classification';
+  /** Workers whose heartbeat is recent. */
+  liveWorkers: number;
   [field: string]: unknown;
 }
 
