@@ -35,6 +35,7 @@ interface SoakCounts {
   submitted: number;
   accepted: number;
   rejectedWith503: number;
+  retriedAfter409: number;
   workerKills: number;
   redisRestarts: number;
   statuses: Partial<Record<JobStatus | 'not-terminal' | 'missing', number>>;
@@ -81,29 +82,32 @@ async function runSoak(): Promise<boolean> {
     submitted: 0,
     accepted: 0,
     rejectedWith503: 0,
+    retriedAfter409: 0,
     workerKills: 0,
     redisRestarts: 0,
     statuses: {},
     terminalLogLines: { exactlyOnce: 0, none: 0, moreThanOnce: 0 },
   };
+  let stopChaos = false;
+  let chaos: Promise<void> = Promise.resolve();
   try {
     const listening = await gateway.waitForLog((line) => line.msg === 'gateway listening', 30_000);
     for (let i = 0; i < workerCount; i++) await startWorker();
     const token = await mintDevelopmentToken({ secret, subject: 'soak', ttlSeconds: 4 * 3600 });
     const client = new MedAIClient({ baseUrl: `http://127.0.0.1:${Number(listening.port)}`, token });
 
-    let stopChaos = false;
-    const chaos = (async () => {
+    chaos = (async () => {
       while (!stopChaos) {
         await sleep(killEveryMs * (0.5 + Math.random()));
         if (stopChaos) break;
         const victim = workers.splice(Math.floor(Math.random() * workers.length), 1)[0];
-        if (victim) {
-          await victim.kill('SIGKILL');
-          retired.push(victim);
-          counts.workerKills++;
-          await startWorker();
-        }
+        if (!victim) continue;
+        await victim.kill('SIGKILL');
+        retired.push(victim);
+        counts.workerKills++;
+        await startWorker().catch((error: unknown) => {
+          console.error(`a replacement worker failed to start: ${String(error)}`);
+        });
       }
     })();
 
@@ -131,6 +135,8 @@ async function runSoak(): Promise<boolean> {
     await chaos;
     countTerminalLogLines([...workers, ...retired], accepted, counts);
   } finally {
+    stopChaos = true;
+    await chaos;
     await Promise.all([gateway, ...workers].map((service) => service.stop(STOP_GRACE_MS)));
     await redis.stop();
   }
@@ -142,7 +148,10 @@ async function runSoak(): Promise<boolean> {
   return allEnded && counts.terminalLogLines.exactlyOnce === counts.accepted;
 }
 
-/** Submits until the gateway accepts; 503 (Redis restarting) is retried with the same Idempotency-Key. */
+/**
+ * Submits until the gateway accepts. 503 (Redis restarting) and 409 (an earlier attempt with
+ * this Idempotency-Key is still claimed) are retried with the same key, as a client should.
+ */
 async function submitWithRetry(client: MedAIClient, image: Buffer, counts: SoakCounts): Promise<string> {
   const idempotencyKey = randomUUID();
   for (;;) {
@@ -154,8 +163,9 @@ async function submitWithRetry(client: MedAIClient, image: Buffer, counts: SoakC
       );
       return submission.job.id;
     } catch (error) {
-      if (!(error instanceof ApiError) || error.status !== 503) throw error;
-      counts.rejectedWith503++;
+      if (!(error instanceof ApiError) || (error.status !== 503 && error.status !== 409)) throw error;
+      if (error.status === 503) counts.rejectedWith503++;
+      else counts.retriedAfter409++;
       await sleep(500);
     }
   }
