@@ -88,7 +88,7 @@ export function createServices(deps: GatewayDeps, metrics: GatewayMetrics): Gate
     jobs,
     queueState,
     submissions: new SubmissionService(jobs, idempotency, queueState, metrics, deps.logger),
-    lifecycle: new JobLifecycle(jobs, store, queueState, redis, keys, redisCalls, clock, deps.logger),
+    lifecycle: new JobLifecycle(jobs, store, queueState, redisCalls, clock, deps.logger),
     waiter: new JobEndWaiter(redis, deps.logger, {
       channel: keys.jobEndedChannel,
       pollMs: config.JOB_WAIT_POLL_MS,

@@ -2,8 +2,6 @@ import {
   type JobRecord,
   type JobStore,
   type Logger,
-  type Redis,
-  type RedisKeys,
   toRepresentation,
 } from '@medai-flow/common';
 import {
@@ -40,8 +38,6 @@ export class JobLifecycle {
     private readonly jobs: JobService,
     private readonly store: JobStore,
     private readonly queueState: QueueState,
-    private readonly redis: Redis,
-    private readonly keys: RedisKeys,
     private readonly redisCalls: RedisCalls,
     private readonly clock: Clock,
     private readonly logger: Logger,
@@ -91,8 +87,10 @@ export class JobLifecycle {
       record = await this.jobs.get(principal, id);
     }
     if (record.status === 'running') {
-      await this.redisCalls.run('job_cancel', () => this.redis.publish(this.keys.cancelChannel, record.id));
-      return { record, pending: true };
+      const requested = await this.redisCalls.run('job_cancel', () => this.store.requestCancel(record.id));
+      // Not running any more: it ended between the read and the request.
+      if (!requested) record = await this.jobs.get(principal, id);
+      else return { record, pending: true };
     }
     if (isTerminal(record.status)) {
       throw new GatewayError('job_finished', `the job has already ended with status ${record.status}`, {

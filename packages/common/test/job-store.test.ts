@@ -64,7 +64,7 @@ describe('JobStore', () => {
 
   it('honours the expected current state', async () => {
     await createJob('j3');
-    expect(await store.markRunning('j3', 1_500)).toBe(true);
+    expect(await store.markRunning('j3', 1_500)).toBe('run');
     expect(await store.finish('j3', { status: 'expired', error }, 2_000, 'queued')).toBe(false);
     expect((await store.get('j3'))?.status).toBe('running');
   });
@@ -72,7 +72,25 @@ describe('JobStore', () => {
   it('refuses to run an ended job', async () => {
     await createJob('j4');
     await store.finish('j4', { status: 'cancelled', error }, 2_000);
-    expect(await store.markRunning('j4', 2_500)).toBe(false);
+    expect(await store.markRunning('j4', 2_500)).toBe('ended');
+  });
+
+  it('keeps a cancel request for a worker that takes over', async () => {
+    await createJob('j6');
+    expect(await store.requestCancel('j6')).toBe(false);
+    await store.markRunning('j6', 1_500);
+    expect(await store.requestCancel('j6')).toBe(true);
+    expect(await store.markRunning('j6', 2_500)).toBe('cancel');
+  });
+
+  it('puts a handed-back job back in the queue', async () => {
+    await createJob('j7');
+    expect(await store.markQueued('j7')).toBe(false);
+    await store.markRunning('j7', 1_500);
+    expect(await store.markQueued('j7')).toBe(true);
+    const record = await store.get('j7');
+    expect(record?.status).toBe('queued');
+    expect(record?.startedAt).toBeUndefined();
   });
 
   it('announces every job end', async () => {

@@ -46,8 +46,14 @@ export function createProcessor(
       await expire(deps, jobId, logger);
       return;
     }
-    if (!(await deps.store.markRunning(jobId, pickedUpAt))) {
+    const marked = await deps.store.markRunning(jobId, pickedUpAt);
+    if (marked === 'ended') {
       logger.info('job skipped');
+      return;
+    }
+    if (marked === 'cancel') {
+      const error = toJobError('job-cancelled', 'the job was cancelled while it was running');
+      await end(deps, { jobId, outcome: { status: 'cancelled', error }, logger, onlyFrom: 'running' });
       return;
     }
     deps.metrics.queueWait.observe({ model: data.model }, Math.max(0, pickedUpAt - data.createdAt) / 1000);

@@ -56,15 +56,27 @@ function drainBucket(now: number): number {
 }
 
 // Moves a queued job to running; a running job (retried after its worker died) stays running.
-// Returns 1 when the caller may run the job, 0 when it has already ended (cancelled, expired).
+// Returns 1 when the caller may run the job, 0 when it has already ended (cancelled, expired),
+// 2 when a cancel was requested while an earlier worker ran it.
 const MARK_RUNNING = `
 local status = redis.call('HGET', KEYS[1], 'status')
 if status == 'queued' then
   redis.call('HSET', KEYS[1], 'status', 'running', 'startedAt', ARGV[1])
   return 1
 end
-if status == 'running' then return 1 end
+if status == 'running' then
+  if redis.call('HGET', KEYS[1], 'cancelRequested') == '1' then return 2 end
+  return 1
+end
 return 0`;
+
+// Records a cancel request on a running job and tells the workers. The flag outlives the
+// message, so a worker that takes the job over after a crash still cancels it.
+const REQUEST_CANCEL = `
+if redis.call('HGET', KEYS[1], 'status') ~= 'running' then return 0 end
+redis.call('HSET', KEYS[1], 'cancelRequested', '1')
+redis.call('PUBLISH', ARGV[1], ARGV[2])
+return 1`;
 
 // Moves a running job back to queued (its worker handed it back), forgetting its start time.
 const MARK_QUEUED = `
@@ -140,10 +152,23 @@ export class JobStore {
     return this.redis.getBuffer(this.keys.input(id));
   }
 
-  /** Returns true when the job may run: it was queued (now running) or is being retried. */
-  async markRunning(id: string, now: number): Promise<boolean> {
-    const started = await this.redis.eval(MARK_RUNNING, 1, this.keys.job(id), String(now));
-    return started === 1;
+  /**
+   * Marks the job running. `run`: it was queued, or is retried after its worker died; `ended`:
+   * it has already ended; `cancel`: a cancel was requested while an earlier worker ran it.
+   */
+  async markRunning(id: string, now: number): Promise<'run' | 'ended' | 'cancel'> {
+    const reply = await this.redis.eval(MARK_RUNNING, 1, this.keys.job(id), String(now));
+    if (reply === 1) return 'run';
+    return reply === 2 ? 'cancel' : 'ended';
+  }
+
+  /**
+   * Asks the worker running the job to cancel it (a message on the cancel channel, plus a flag
+   * for a worker that takes the job over later). Returns false when the job is not running.
+   */
+  async requestCancel(id: string): Promise<boolean> {
+    const reply = await this.redis.eval(REQUEST_CANCEL, 1, this.keys.job(id), this.keys.cancelChannel, id);
+    return reply === 1;
   }
 
   /** Returns true when a running job went back to queued; false when it was not running. */
