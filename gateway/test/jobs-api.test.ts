@@ -131,6 +131,24 @@ describe('jobs API', () => {
     expect((await problemOf(nifti)).expected).toContain('image/png');
   });
 
+  it('answers 415 naming a compressed DICOM transfer syntax', async () => {
+    const response = await submit('nuclei-unet', 'application/dicom', readFileSync(dataFiles.dicomCtJpegLs));
+    expect(response.status).toBe(415);
+    expect((await problemOf(response)).detail).toContain('1.2.840.10008.1.2.4.80');
+  });
+
+  it('answers 422 naming both DICOM modalities', async () => {
+    const response = await submit(
+      'nuclei-unet',
+      'application/dicom',
+      readFileSync(dataFiles.dicomCtUncompressed),
+    );
+    expect(response.status).toBe(422);
+    const detail = (await problemOf(response)).detail;
+    expect(detail).toContain('modality CT');
+    expect(detail).toContain('SM, GM, OT');
+  });
+
   it('answers 400 when the bytes do not match the media type', async () => {
     const response = await submit(
       'nuclei-unet',

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { checkDicomAdmission, isDicomRejection, parseDicom } from '@medai-flow/common';
 import type { InputMediaType, JobInput, PublishedModel } from '@medai-flow/contracts';
 import { GatewayError } from '../errors/gateway-error.js';
 import { checkSignature } from './media.js';
@@ -13,6 +14,20 @@ export interface PreparedInput {
 
 function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
+}
+
+/**
+ * Rejects, before queueing, a DICOM file the worker could not run: 415 for a compressed
+ * transfer syntax, 422 for another modality or several frames. Only the header is parsed.
+ */
+function checkDicom(body: Uint8Array, manifest: PublishedModel): void {
+  const dataSet = parseDicom(body, { headerOnly: true });
+  const rejection = isDicomRejection(dataSet)
+    ? dataSet
+    : checkDicomAdmission(dataSet, manifest.accepts.modalities ?? []);
+  if (!rejection) return;
+  const code = rejection.code === 'unsupported-media-type' ? 'unsupported_media_type' : 'invalid_input';
+  throw new GatewayError(code, rejection.detail);
 }
 
 /**
@@ -37,6 +52,7 @@ export function prepareInput(
     const [input] = manifest.inputs;
     if (input) checkVolumeShape(readNiftiDims(body), input);
   }
+  if (mediaType === 'application/dicom') checkDicom(body, manifest);
   return {
     bytes: body,
     input: { kind: 'media', mediaType, byteLength: body.byteLength, sha256: sha256(body) },

@@ -5,6 +5,14 @@ export {
   type SharedEnv,
   sharedEnvSchema,
 } from './config/load.js';
+export {
+  checkDicomAdmission,
+  type DicomRejection,
+  isDicomRejection,
+  PIXEL_DATA_TAG,
+  parseDicom,
+  UNCOMPRESSED_TRANSFER_SYNTAXES,
+} from './dicom/admission.js';
 export { enqueueJob, INFERENCE_JOB_NAME, inferenceJobOptions, openModelQueue } from './jobs/queue.js';
 export {
   DRAIN_BUCKET_SECONDS,

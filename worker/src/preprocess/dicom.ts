@@ -1,9 +1,7 @@
-import dicomParser from 'dicom-parser';
+import { checkDicomAdmission, isDicomRejection, parseDicom } from '@medai-flow/common';
+import type dicomParser from 'dicom-parser';
 import { JobFailure } from '../errors.js';
 import type { GreyImage } from './types.js';
-
-/** Transfer syntaxes whose pixel data is read directly: implicit and explicit VR little endian. */
-const UNCOMPRESSED_SYNTAXES = new Set(['1.2.840.10008.1.2', '1.2.840.10008.1.2.1']);
 
 /** DICOM constraints of a model. */
 export interface DicomRequirements {
@@ -17,40 +15,13 @@ export interface DicomRequirements {
  * frames are inverted so that higher values are brighter, as in MONOCHROME2.
  */
 export function decodeDicom(bytes: Uint8Array, requirements: DicomRequirements): GreyImage {
-  const dataSet = parse(bytes);
-  const syntax = dataSet.string('x00020010') ?? '1.2.840.10008.1.2';
-  if (!UNCOMPRESSED_SYNTAXES.has(syntax)) {
-    throw new JobFailure(
-      'unsupported-media-type',
-      `DICOM transfer syntax ${syntax} is not supported; send implicit or explicit VR little endian (1.2.840.10008.1.2 or 1.2.840.10008.1.2.1)`,
-    );
-  }
-  const modality = dataSet.string('x00080060') ?? '(none)';
-  if (requirements.modalities.length > 0 && !requirements.modalities.includes(modality)) {
-    throw new JobFailure(
-      'invalid-input',
-      `DICOM modality ${modality} is not accepted; the model accepts ${requirements.modalities.join(', ')}`,
-    );
-  }
-  const frames = dataSet.intString('x00280008') ?? 1;
-  if (frames > 1) {
-    throw new JobFailure(
-      'invalid-input',
-      `DICOM file has ${frames} frames, but the model takes one 2D image`,
-    );
-  }
+  const dataSet = parseDicom(bytes);
+  if (isDicomRejection(dataSet)) throw new JobFailure(dataSet.code, dataSet.detail);
+  const rejection = checkDicomAdmission(dataSet, requirements.modalities);
+  if (rejection) throw new JobFailure(rejection.code, rejection.detail);
   const image = readPixels(dataSet);
   const spacing = voxelVolume(dataSet);
   return spacing === undefined ? image : { ...image, voxelVolumeMm3: spacing };
-}
-
-function parse(bytes: Uint8Array): dicomParser.DataSet {
-  try {
-    return dicomParser.parseDicom(bytes);
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new JobFailure('invalid-input', `DICOM file cannot be parsed: ${reason}`, { cause: error });
-  }
 }
 
 /** Pixel data layout (group 0028) of a monochrome frame. */
