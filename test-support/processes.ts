@@ -1,4 +1,4 @@
-import { ServiceProcess } from '@medai-flow/testkit';
+import { ServiceProcess, type SpawnOptions } from '@medai-flow/testkit';
 import { builtEntryPoints, modelMirrorDir, modelRepositoryDir } from './paths.js';
 
 export { type LogLine, ServiceProcess } from '@medai-flow/testkit';
@@ -6,13 +6,14 @@ export { type LogLine, ServiceProcess } from '@medai-flow/testkit';
 /** A worker process; it logs `worker ready` with `metricsPort` once it consumes its queues. */
 export async function startWorker(
   env: Record<string, string>,
+  options: SpawnOptions = {},
 ): Promise<ServiceProcess & { metricsPort: number }> {
-  const worker = ServiceProcess.spawn('worker', builtEntryPoints.worker, {
-    MODEL_REPOSITORY: modelRepositoryDir,
-    MODEL_MIRROR_DIR: modelMirrorDir,
-    METRICS_PORT: '0',
-    ...env,
-  });
+  const worker = ServiceProcess.spawn(
+    'worker',
+    builtEntryPoints.worker,
+    { MODEL_REPOSITORY: modelRepositoryDir, MODEL_MIRROR_DIR: modelMirrorDir, METRICS_PORT: '0', ...env },
+    options,
+  );
   const ready = await worker.waitForLog((line) => line.msg === 'worker ready', 60_000);
   return Object.assign(worker, { metricsPort: Number(ready.metricsPort) });
 }

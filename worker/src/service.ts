@@ -209,9 +209,10 @@ function queueDepthSource(queues: Map<string, Queue<QueueJobData>>): QueueDepthS
 }
 
 function watchPool({ manifest, pool }: ModelRuntime, logger: Logger): void {
-  pool.on('process-exited', (exit) =>
-    logger.warn({ model: manifest.name, ...exit }, 'inference process exited'),
-  );
+  pool.on('process-exited', (exit) => {
+    if (exit.stopping) logger.info({ model: manifest.name, ...exit }, 'inference process stopped');
+    else logger.warn({ model: manifest.name, ...exit }, 'inference process exited');
+  });
   pool.on('process-replaced', ({ pid }) =>
     logger.info({ model: manifest.name, pid }, 'inference process replaced'),
   );

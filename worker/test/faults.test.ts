@@ -1,3 +1,4 @@
+import type { SpawnOptions } from '@medai-flow/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type ServiceProcess, startWorker } from '../../test-support/processes.js';
 import { largeNucleiPng, metricValue, sleep, TestClient, workerProcessEnv } from './harness.js';
@@ -5,8 +6,8 @@ import { largeNucleiPng, metricValue, sleep, TestClient, workerProcessEnv } from
 const running: ServiceProcess[] = [];
 const clients: TestClient[] = [];
 
-async function worker(prefix: string, overrides: Record<string, string> = {}) {
-  const started = await startWorker(workerProcessEnv(prefix, overrides));
+async function worker(prefix: string, overrides: Record<string, string> = {}, options: SpawnOptions = {}) {
+  const started = await startWorker(workerProcessEnv(prefix, overrides), options);
   running.push(started);
   return started;
 }
@@ -78,6 +79,18 @@ describe('worker stopped with SIGTERM', () => {
     expect((await testClient.store.get(id))?.status).toBe('succeeded');
     expect((await testClient.store.get(waiting))?.status).toBe('queued');
     expect(await testClient.queue('nuclei-unet').getJobState(waiting)).toBe('prioritized');
+  });
+
+  it('drains on Ctrl-C in its terminal', async () => {
+    const testClient = client('sigint-group');
+    const process = await worker(testClient.prefix, {}, { detached: true });
+    const id = await startLongJob(testClient);
+    // Ctrl-C signals the whole process group: the worker and its inference processes.
+    process.signalGroup('SIGINT');
+
+    expect((await process.exited).code).toBe(0);
+    expect((await testClient.store.get(id))?.status).toBe('succeeded');
+    expect(process.logs.some((line) => line.msg === 'inference process exited')).toBe(false);
   });
 
   it('returns a job still running after the grace period', async () => {

@@ -9,6 +9,11 @@ export interface SpawnOptions {
   onLine?: (line: string) => void;
   /** Start from the caller's whole environment instead of PATH alone. Default false. */
   inheritEnv?: boolean;
+  /**
+   * Make the process lead its own process group, so that `signalGroup` reaches it and its
+   * children as Ctrl-C in a terminal would. Default false.
+   */
+  detached?: boolean;
 }
 
 /**
@@ -60,6 +65,7 @@ export class ServiceProcess {
     const child = spawn(process.execPath, [entryPoint], {
       env: { ...base, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: options.detached ?? false,
     });
     return new ServiceProcess(name, child, options.onLine);
   }
@@ -106,6 +112,11 @@ export class ServiceProcess {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return;
     this.child.kill(signal);
     await this.exited;
+  }
+
+  /** Sends `signal` to the process group of a process spawned with `detached`. */
+  signalGroup(signal: NodeJS.Signals): void {
+    process.kill(-this.pid, signal);
   }
 
   /** Sends SIGTERM so the service drains, and SIGKILL if it has not exited after `graceMs`. */

@@ -72,3 +72,7 @@ process.on('message', (message: ParentMessage) => {
 
 // The worker process died (even by SIGKILL): an orphaned inference process would only hold memory.
 process.on('disconnect', () => process.exit(0));
+
+// Ctrl-C in a terminal signals the whole process group. The worker drains on SIGINT, and the
+// job it lets finish runs here, so this process ignores SIGINT and is stopped by its parent.
+process.on('SIGINT', () => undefined);

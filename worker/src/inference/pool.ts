@@ -12,7 +12,10 @@ export interface InferencePoolOptions {
 
 /** Events of a pool, for the entry point to log; the pool itself never logs. */
 export interface InferencePoolEvents {
-  'process-exited': [{ pid: number; exitCode: number | null; signal: NodeJS.Signals | null; busy: boolean }];
+  /** `stopping` is true when the pool itself stopped the process (on close). */
+  'process-exited': [
+    { pid: number; exitCode: number | null; signal: NodeJS.Signals | null; busy: boolean; stopping: boolean },
+  ];
   'process-replaced': [{ pid: number }];
   'replace-failed': [Error];
 }
@@ -111,6 +114,7 @@ export class InferencePool extends EventEmitter<InferencePoolEvents> {
         exitCode: exit.exitCode,
         signal: exit.signal,
         busy: this.busy.has(process),
+        stopping: this.closing !== undefined,
       });
       if (!this.closing) void this.replace();
     });
