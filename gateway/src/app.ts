@@ -1,7 +1,8 @@
 import { Hono } from 'hono';
 import { GatewayError } from './errors/gateway-error.js';
+import { methodAwareNotFound } from './http/allowed-methods.js';
 import { type Clock, type GatewayEnv, systemClock } from './http/context.js';
-import { buildProblem, problemFor, problemResponse } from './http/problem.js';
+import { problemFor, problemResponse } from './http/problem.js';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics/catalog.js';
 import { type AuthDeps, requireToken } from './middleware/auth/index.js';
 import { httpMetrics } from './middleware/metrics/index.js';
@@ -30,15 +31,7 @@ export interface GatewayApp {
 }
 
 function registerErrorHandlers(app: Hono<GatewayEnv>, services: GatewayServices): void {
-  app.notFound((c) =>
-    problemResponse(
-      c,
-      buildProblem(
-        new GatewayError('route_not_found', 'no route matches this method and path'),
-        c.get('requestId'),
-      ),
-    ),
-  );
+  app.notFound(methodAwareNotFound(() => app.routes));
   app.onError((error, c) => {
     const requestId = c.get('requestId');
     const parts = problemFor(error, requestId);
