@@ -67,7 +67,7 @@ export function createServices(deps: GatewayDeps, metrics: GatewayMetrics): Gate
     goneTtlSeconds: config.GONE_TTL_SECONDS,
   });
   const registry = new ModelRegistry(redis, keys, { now: () => clock.now() });
-  const jobs = new JobService(redis, keys, store, redisCalls, clock);
+  const jobs = new JobService(redis, keys, store, redisCalls, clock, deps.logger);
   const queueState = new QueueState(redis, (model) => jobs.queueOf(model), store, redisCalls, clock, {
     maxDepth: config.QUEUE_MAX_DEPTH,
     maxDepthByModel: config.QUEUE_MAX_DEPTH_OVERRIDES,

@@ -1,8 +1,11 @@
+import { readFileSync } from 'node:fs';
+import { ModelRegistry, RedisKeys } from '@medai-flow/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dataFiles } from '../../test-support/paths.js';
 import { startGateway } from '../../test-support/processes.js';
 import { RedisServer } from '../../test-support/redis.js';
 import { mintToken } from '../../test-support/tokens.js';
-import { bearer, testEnv } from './support.js';
+import { bearer, connectProducer, readManifest, testEnv } from './support.js';
 
 describe('when Redis goes down and comes back', () => {
   let redis: RedisServer;
@@ -23,6 +26,16 @@ describe('when Redis goes down and comes back', () => {
 
   it('fails closed fast, keeps health and metrics, and recovers', async () => {
     expect((await models()).status).toBe(200);
+    // A submission opens the model's BullMQ queue, whose reconnect errors must reach the log as JSON.
+    const producer = await connectProducer(redis.url);
+    await new ModelRegistry(producer, new RedisKeys('outage')).publish(readManifest('nuclei-unet'), 'w1');
+    producer.disconnect();
+    const submitted = await fetch(`${gateway.baseUrl}/v1/models/nuclei-unet/jobs`, {
+      method: 'POST',
+      headers: { ...bearer(await mintToken({ expiresInSeconds: 600 })), 'content-type': 'image/png' },
+      body: readFileSync(dataFiles.nucleiPng),
+    });
+    expect(submitted.status).toBe(202);
 
     await redis.kill();
     const startedAt = Date.now();
@@ -34,6 +47,8 @@ describe('when Redis goes down and comes back', () => {
     expect(during.headers.get('content-type')).toBe('application/problem+json');
     expect(await during.text()).not.toMatch(/ECONNREFUSED|ioredis|stack/i);
 
+    // Long enough for several reconnect attempts of every connection.
+    await new Promise((resolveWait) => setTimeout(resolveWait, 1_500));
     expect((await fetch(`${gateway.baseUrl}/healthz`)).status).toBe(200);
     expect((await fetch(`${gateway.baseUrl}/readyz`)).status).toBe(503);
     const metrics = await (await fetch(`${gateway.baseUrl}/metrics`)).text();
@@ -49,5 +64,8 @@ describe('when Redis goes down and comes back', () => {
     }
     expect(status).toBe(200);
     expect((await fetch(`${gateway.baseUrl}/readyz`)).status).toBe(200);
+
+    const notJson = gateway.logs.filter((line) => !('level' in line));
+    expect(notJson.map((line) => line.msg)).toEqual([]);
   });
 });

@@ -8,6 +8,7 @@ import {
   openModelQueue,
   type Redis,
   RedisKeys,
+  throttledErrorLog,
 } from '@medai-flow/common';
 import type { QueueJobData } from '@medai-flow/contracts';
 import type { Queue, Worker } from 'bullmq';
@@ -102,7 +103,15 @@ async function connect(
     goneTtlSeconds: config.GONE_TTL_SECONDS,
   });
   const queues = new Map<string, Queue<QueueJobData>>(
-    runtimes.map(({ manifest }) => [manifest.name, openModelQueue(manifest.name, control, keys)]),
+    runtimes.map(({ manifest }) => [
+      manifest.name,
+      openModelQueue(
+        manifest.name,
+        control,
+        keys,
+        throttledErrorLog(logger, 'queue error', { model: manifest.name }),
+      ),
+    ]),
   );
   const metrics = new WorkerMetrics(queueDepthSource(queues), (error) =>
     logger.warn({ err: error }, 'queue depth unavailable'),

@@ -124,7 +124,9 @@ export class TestClient {
   queue(model: string): Queue<QueueJobData> {
     let queue = this.queues.get(model);
     if (!queue) {
-      queue = openModelQueue(model, this.redis, this.keys);
+      queue = openModelQueue(model, this.redis, this.keys, (error) => {
+        throw error;
+      });
       this.queues.set(model, queue);
     }
     return queue;

@@ -3,9 +3,11 @@ import {
   enqueueJob,
   type JobRecord,
   type JobStore,
+  type Logger,
   openModelQueue,
   type Redis,
   type RedisKeys,
+  throttledErrorLog,
 } from '@medai-flow/common';
 import type { Priority, PublishedModel, QueueJobData } from '@medai-flow/contracts';
 import type { Queue } from 'bullmq';
@@ -37,12 +39,18 @@ export class JobService {
     private readonly store: JobStore,
     private readonly redisCalls: RedisCalls,
     private readonly clock: Clock,
+    private readonly logger: Logger,
   ) {}
 
   queueOf(model: string): Queue<QueueJobData> {
     let queue = this.queues.get(model);
     if (!queue) {
-      queue = openModelQueue(model, this.redis, this.keys);
+      queue = openModelQueue(
+        model,
+        this.redis,
+        this.keys,
+        throttledErrorLog(this.logger, 'queue error', { model }),
+      );
       this.queues.set(model, queue);
     }
     return queue;

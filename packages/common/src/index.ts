@@ -24,6 +24,7 @@ export {
   toRepresentation,
 } from './jobs/store.js';
 export { createLogger, type Logger } from './logging/logger.js';
+export { type ThrottleOptions, throttledErrorLog } from './logging/throttle.js';
 export { ModelRegistry, type ModelRegistryOptions, type ServedModel } from './models/registry.js';
 export {
   createRedis,

@@ -1,4 +1,4 @@
-import type { Redis, RedisKeys } from '@medai-flow/common';
+import { type Redis, type RedisKeys, throttledErrorLog } from '@medai-flow/common';
 import type { QueueJobData } from '@medai-flow/contracts';
 import { type Job, Worker } from 'bullmq';
 import { toJobError } from '../errors.js';
@@ -38,18 +38,18 @@ export function startConsumer(deps: ProcessorDependencies, options: ConsumerOpti
     if (job) void endQueueFailure(deps, job, error);
   });
   worker.on('stalled', (jobId) => deps.logger.warn({ jobId, model: manifest.name }, 'job stalled'));
-  let lastErrorLog = 0;
-  let suppressed = 0;
-  worker.on('error', (error) => {
-    const now = deps.now();
-    if (now - lastErrorLog < QUEUE_ERROR_LOG_INTERVAL_MS) {
-      suppressed += 1;
-      return;
-    }
-    deps.logger.error({ model: manifest.name, err: error, suppressed }, 'queue error');
-    lastErrorLog = now;
-    suppressed = 0;
-  });
+  worker.on(
+    'error',
+    throttledErrorLog(
+      deps.logger,
+      'queue error',
+      { model: manifest.name },
+      {
+        intervalMs: QUEUE_ERROR_LOG_INTERVAL_MS,
+        now: deps.now,
+      },
+    ),
+  );
   return worker;
 }
 

@@ -7,9 +7,19 @@ import type { JobRecord, JobStore } from './store.js';
 /** BullMQ job name of every inference job. */
 export const INFERENCE_JOB_NAME = 'infer';
 
-/** Opens the BullMQ queue of one model: one queue per model, named after it. */
-export function openModelQueue(model: string, connection: Redis, keys: RedisKeys): Queue<QueueJobData> {
-  return new Queue<QueueJobData>(model, { connection, prefix: keys.bullPrefix });
+/**
+ * Opens the BullMQ queue of one model: one queue per model, named after it. `onError` receives
+ * the queue's errors; without a listener BullMQ writes each one to the console.
+ */
+export function openModelQueue(
+  model: string,
+  connection: Redis,
+  keys: RedisKeys,
+  onError: (error: Error) => void,
+): Queue<QueueJobData> {
+  const queue = new Queue<QueueJobData>(model, { connection, prefix: keys.bullPrefix });
+  queue.on('error', onError);
+  return queue;
 }
 
 /**
