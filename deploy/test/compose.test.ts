@@ -23,9 +23,10 @@ describe('docker-compose.yml', () => {
     expect(Object.keys(compose.services).sort()).toEqual(['gateway', 'prometheus', 'redis', 'worker']);
   });
 
-  it('runs Redis with AOF and noeviction', () => {
+  it('runs Redis with AOF, fsync per write and noeviction', () => {
     const command = compose.services.redis!.command!.join(' ');
     expect(command).toContain('--appendonly yes');
+    expect(command).toContain('--appendfsync always');
     expect(command).toContain('--maxmemory-policy noeviction');
     expect(compose.services.redis!.image).toMatch(/^redis:\d+\.\d+\.\d+/);
   });
