@@ -1,11 +1,15 @@
-import { readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import { ApiError, MedAIClient } from '@medai-flow/client';
 import { Redis } from 'ioredis';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readNpy } from '../../test-support/npy.js';
-import { dataFiles } from '../../test-support/paths.js';
+import { dataFiles, repoRoot } from '../../test-support/paths.js';
 import { type ServiceProcess, startGateway, startWorker } from '../../test-support/processes.js';
 import { deleteKeys, testRedisUrl, uniquePrefix } from '../../test-support/redis.js';
 import { mintToken, testJwtSecret } from '../../test-support/tokens.js';
@@ -113,6 +117,44 @@ describe('client against a live stack', () => {
     expect(failure).toBeInstanceOf(ApiError);
     expect((failure as ApiError).status).toBe(409);
     expect((failure as ApiError).code).toBe('job-finished');
+  });
+});
+
+describe('medai CLI', () => {
+  const cli = join(repoRoot, 'packages/client/dist/cli.js');
+
+  async function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    const env = { PATH: process.env.PATH ?? '', MEDAI_URL: gateway.baseUrl, MEDAI_TOKEN: await mintToken() };
+    try {
+      const { stdout, stderr } = await promisify(execFile)(process.execPath, [cli, ...args], { env });
+      return { code: 0, stdout, stderr };
+    } catch (error) {
+      const failed = error as { code: number; stdout: string; stderr: string };
+      return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+    }
+  }
+
+  it('submits, waits and writes the mask', async () => {
+    const maskPath = join(mkdtempSync(join(tmpdir(), 'medai-cli-')), 'mask.png');
+    const run = await runCli(['submit', 'nuclei-unet', dataFiles.nucleiPng, '--wait', '--mask', maskPath]);
+    expect(run.code, run.stderr).toBe(0);
+    const job = JSON.parse(run.stdout);
+    expect(job.status).toBe('succeeded');
+    expect(job.result.segmentation.mask).toEqual({ mediaType: 'image/png', file: maskPath });
+    expect((await sharp(maskPath).metadata()).width).toBe(512);
+  });
+
+  it('exits 1 with the problem for a rejected file', async () => {
+    const run = await runCli(['submit', 'nuclei-unet', dataFiles.dicomCtUncompressed]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('422');
+    expect(run.stderr).toContain('modality CT');
+  });
+
+  it('names the allowed priorities', async () => {
+    const run = await runCli(['submit', 'nuclei-unet', dataFiles.nucleiPng, '--priority', 'high']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe('error: --priority must be stat, urgent, routine or batch, got "high"\n');
   });
 });
 

@@ -2,7 +2,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { parseArgs } from 'node:util';
-import { PrioritySchema } from '@medai-flow/contracts';
+import { type JobRepresentation, type Priority, PrioritySchema } from '@medai-flow/contracts';
 import { MedAIClient, type SubmissionInput } from './client.js';
 import { ApiError } from './errors.js';
 
@@ -39,10 +39,15 @@ async function readSubmission(path: string): Promise<SubmissionInput> {
   if (!mediaType)
     throw new Error(`cannot tell the media type of ${path}: use .png, .jpg, .dcm, .nii, .nii.gz or .json`);
   const bytes = await readFile(path);
-  if (mediaType === 'application/json') {
-    return { mediaType, inputs: (JSON.parse(bytes.toString('utf8')) as { inputs: never }).inputs };
+  if (mediaType !== 'application/json') return { mediaType, bytes };
+  let body: { inputs?: unknown };
+  try {
+    body = JSON.parse(bytes.toString('utf8')) as { inputs?: unknown };
+  } catch (error) {
+    throw new Error(`${path} is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
   }
-  return { mediaType, bytes };
+  if (!Array.isArray(body.inputs)) throw new Error(`${path} has no "inputs" array of v2 tensors`);
+  return { mediaType, inputs: body.inputs as never };
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -79,7 +84,7 @@ async function main(argv: string[]): Promise<void> {
     case 'submit': {
       const [model, file] = args;
       if (!model || !file) throw new Error('submit needs a model name and a file');
-      const priority = values.priority === undefined ? undefined : PrioritySchema.parse(values.priority);
+      const priority = parsePriority(values.priority);
       const submission = await client.submit(model, await readSubmission(file), {
         ...(priority ? { priority } : {}),
         ...(values.deadline ? { deadlineSeconds: Number(values.deadline) } : {}),
@@ -99,8 +104,19 @@ async function main(argv: string[]): Promise<void> {
     default:
       throw new Error(`unknown command "${command}"; run medai --help`);
   }
-  await writeMask(output, values.mask);
+  if (values.mask) output = await writeMask(output, values.mask);
   console.log(JSON.stringify(output, null, 2));
+  const status = (output as { status?: string }).status;
+  if (status === 'failed' || status === 'expired' || (status === 'cancelled' && command !== 'cancel')) {
+    process.exitCode = 1;
+  }
+}
+
+function parsePriority(text: string | undefined): Priority | undefined {
+  if (text === undefined) return undefined;
+  const parsed = PrioritySchema.safeParse(text);
+  if (!parsed.success) throw new Error(`--priority must be stat, urgent, routine or batch, got "${text}"`);
+  return parsed.data;
 }
 
 function requireId(id: string | undefined): string {
@@ -108,12 +124,17 @@ function requireId(id: string | undefined): string {
   return id;
 }
 
-async function writeMask(output: unknown, path: string | undefined): Promise<void> {
-  if (!path) return;
-  const mask = (output as { result?: { segmentation?: { mask?: { data: string } } } }).result?.segmentation
-    ?.mask;
-  if (!mask) throw new Error('the job has no mask to write (it has not succeeded, or is not a segmentation)');
+/** Writes the job's mask to `path` and returns the job with the mask data replaced by the path. */
+async function writeMask(output: unknown, path: string): Promise<unknown> {
+  const job = output as JobRepresentation;
+  const mask = job.result?.segmentation?.mask;
+  if (!mask) {
+    const reason = job.error ? `${job.error.title}: ${job.error.detail}` : 'the model is not a segmentation';
+    throw new Error(`job ${job.id} has no mask to write (status ${job.status}; ${reason})`);
+  }
   await writeFile(path, Buffer.from(mask.data, 'base64'));
+  const segmentation = { ...job.result?.segmentation, mask: { mediaType: mask.mediaType, file: path } };
+  return { ...job, result: { ...job.result, segmentation } };
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
