@@ -37,6 +37,14 @@ const depthOverrides = commaList.transform((pairs, context) => {
 });
 
 /**
+ * Builds a `when` predicate for an object refinement: true when none of `fields` has an issue
+ * yet, so the refinement reads only values that parsed.
+ */
+function fieldsParsed(fields: readonly string[]): (payload: z.core.ParsePayload) => boolean {
+  return (payload) => payload.issues.every((issue) => !fields.includes(String(issue.path?.[0])));
+}
+
+/**
  * The gateway's environment: the shared settings plus everything below. Every variable is
  * documented with its default and unit in gateway/README.md.
  */
@@ -46,7 +54,13 @@ export const gatewayEnvSchema = sharedEnvSchema
     PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
     /** Address the HTTP server binds to. */
     HOST: z.string().min(1).default('0.0.0.0'),
-    AUTH_JWT_SECRET: z.string().optional(),
+    /** HS256 secret; empty counts as unset, so the key-source check below ignores it. */
+    AUTH_JWT_SECRET: z
+      .string()
+      .optional()
+      .refine((secret) => !secret || Buffer.byteLength(secret) >= MIN_HS256_SECRET_BYTES, {
+        message: `must be at least ${MIN_HS256_SECRET_BYTES} bytes`,
+      }),
     AUTH_JWT_PUBLIC_KEY: z.string().optional(),
     AUTH_JWKS_URL: z.url({ protocol: /^https?$/ }).optional(),
     /** Allows an HS256 secret while NODE_ENV is production; meant for single-host trials only. */
@@ -112,26 +126,28 @@ export const gatewayEnvSchema = sharedEnvSchema
     /** Commit the build came from, reported by /version. */
     GIT_COMMIT: z.string().min(1).max(64).default('unknown'),
   })
-  .superRefine((env, context) => {
-    const sources = [env.AUTH_JWT_SECRET, env.AUTH_JWT_PUBLIC_KEY, env.AUTH_JWKS_URL].filter(
-      (value) => value !== undefined && value !== '',
-    );
-    if (sources.length !== 1) {
-      context.addIssue({
-        code: 'custom',
-        path: ['AUTH_JWT_SECRET'],
-        message: `exactly one of AUTH_JWT_SECRET, AUTH_JWT_PUBLIC_KEY or AUTH_JWKS_URL must be set (found ${sources.length})`,
-      });
-    }
-    if (env.AUTH_JWT_SECRET !== undefined && env.AUTH_JWT_SECRET !== '') {
-      if (Buffer.byteLength(env.AUTH_JWT_SECRET) < MIN_HS256_SECRET_BYTES) {
+  // Cross-field checks. Zod skips an object's refinements once a field failed, so `when` runs
+  // each one as long as the fields it reads parsed, and one start-up reports every bad variable.
+  .superRefine(
+    (env, context) => {
+      const sources = [env.AUTH_JWT_SECRET, env.AUTH_JWT_PUBLIC_KEY, env.AUTH_JWKS_URL].filter(
+        (value) => value !== undefined && value !== '',
+      );
+      if (sources.length !== 1) {
         context.addIssue({
           code: 'custom',
           path: ['AUTH_JWT_SECRET'],
-          message: `must be at least ${MIN_HS256_SECRET_BYTES} bytes`,
+          message: `exactly one of AUTH_JWT_SECRET, AUTH_JWT_PUBLIC_KEY or AUTH_JWKS_URL must be set (found ${sources.length})`,
         });
       }
-      if (env.NODE_ENV === 'production' && !env.AUTH_ALLOW_HS256_IN_PRODUCTION) {
+    },
+    // Only which variables are set matters here, so the check runs even when their values are invalid.
+    { when: () => true },
+  )
+  .superRefine(
+    (env, context) => {
+      const hasSecret = env.AUTH_JWT_SECRET !== undefined && env.AUTH_JWT_SECRET !== '';
+      if (hasSecret && env.NODE_ENV === 'production' && !env.AUTH_ALLOW_HS256_IN_PRODUCTION) {
         context.addIssue({
           code: 'custom',
           path: ['AUTH_JWT_SECRET'],
@@ -139,14 +155,20 @@ export const gatewayEnvSchema = sharedEnvSchema
             'an HS256 secret is rejected in production; use AUTH_JWKS_URL or AUTH_JWT_PUBLIC_KEY, or set AUTH_ALLOW_HS256_IN_PRODUCTION=true',
         });
       }
-    }
-    if (env.HEADERS_TIMEOUT_MS > env.REQUEST_TIMEOUT_MS) {
-      context.addIssue({
-        code: 'custom',
-        path: ['HEADERS_TIMEOUT_MS'],
-        message: 'must not exceed REQUEST_TIMEOUT_MS',
-      });
-    }
-  });
+    },
+    { when: fieldsParsed(['NODE_ENV', 'AUTH_ALLOW_HS256_IN_PRODUCTION']) },
+  )
+  .superRefine(
+    (env, context) => {
+      if (env.HEADERS_TIMEOUT_MS > env.REQUEST_TIMEOUT_MS) {
+        context.addIssue({
+          code: 'custom',
+          path: ['HEADERS_TIMEOUT_MS'],
+          message: 'must not exceed REQUEST_TIMEOUT_MS',
+        });
+      }
+    },
+    { when: fieldsParsed(['HEADERS_TIMEOUT_MS', 'REQUEST_TIMEOUT_MS']) },
+  );
 
 export type GatewayConfig = z.infer<typeof gatewayEnvSchema>;

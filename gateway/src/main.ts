@@ -1,4 +1,4 @@
-import { ConfigError, createLogger, createRedis, loadConfig } from '@medai-flow/common';
+import { ConfigError, createLogger, createRedis, ListenError, loadConfig } from '@medai-flow/common';
 import { createApp } from './app.js';
 import { gatewayEnvSchema } from './config.js';
 import { startServer } from './server.js';
@@ -61,6 +61,9 @@ main().catch((error: unknown) => {
   const logger = createLogger('gateway', 'info');
   if (error instanceof ConfigError) {
     logger.fatal({ issues: error.issues }, 'invalid configuration');
+  } else if (error instanceof ListenError) {
+    const { variable, host, port, code, reason } = error;
+    logger.fatal({ variable, host, port, code, reason }, 'listen failed');
   } else {
     logger.fatal({ err: error }, 'gateway failed to start');
   }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { serve } from '@hono/node-server';
+import { toListenError } from '@medai-flow/common';
 import type { GatewayApp } from './app.js';
 import type { GatewayConfig } from './config.js';
 import { GatewayError } from './errors/gateway-error.js';
@@ -81,7 +82,9 @@ export async function startServer(gateway: GatewayApp, config: GatewayConfig): P
   ) as Server;
   server.on('clientError', answerClientError);
   server.once('error', (error) => onError(error));
-  const { port } = await listening;
+  const { port } = await listening.catch((error: unknown) => {
+    throw toListenError(error, 'PORT', config.HOST, config.PORT);
+  });
 
   let closing: Promise<void> | undefined;
   const close = () => {

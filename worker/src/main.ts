@@ -1,4 +1,4 @@
-import { ConfigError, createLogger, loadConfig } from '@medai-flow/common';
+import { ConfigError, createLogger, ListenError, loadConfig } from '@medai-flow/common';
 import { workerEnvSchema } from './config/index.js';
 import { ModelLoadError } from './errors.js';
 import { startWorkerService, type WorkerService } from './service.js';
@@ -9,9 +9,8 @@ async function main(): Promise<void> {
     config = loadConfig(workerEnvSchema);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(
-      `${JSON.stringify({ level: 'fatal', service: 'worker', msg: 'invalid configuration', error: error.message })}\n`,
-    );
+    // The configured level is unknown here, so the line is logged at the default level.
+    createLogger('worker', 'info').fatal({ issues: error.issues }, 'invalid configuration');
     process.exit(1);
   }
   const logger = createLogger('worker', config.LOG_LEVEL);
@@ -21,7 +20,10 @@ async function main(): Promise<void> {
   } catch (error) {
     if (error instanceof ModelLoadError)
       logger.fatal({ model: error.model, code: error.code, error: error.message }, 'model load failed');
-    else logger.fatal({ err: error }, 'worker start failed');
+    else if (error instanceof ListenError) {
+      const { variable, host, port, code, reason } = error;
+      logger.fatal({ variable, host, port, code, reason }, 'listen failed');
+    } else logger.fatal({ err: error }, 'worker start failed');
     process.exit(1);
   }
   let stopping = false;

@@ -1,10 +1,12 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { builtEntryPoints, dataFiles, modelMirrorDir, modelRepositoryDir } from '../../test-support/paths.js';
 import { ServiceProcess } from '../../test-support/processes.js';
-import { RedisServer, uniquePrefix } from '../../test-support/redis.js';
+import { deleteKeys, RedisServer, testRedisUrl, uniquePrefix } from '../../test-support/redis.js';
 import { readBytes, startInProcess, TestClient, workerProcessEnv } from './harness.js';
 
 const NUCLEI_SHA256 = '85f5ac80fa977fea3562ef97c8c5950288be2c4f4cdb5d994807df97008ce088';
@@ -67,7 +69,30 @@ describe('worker start-up', () => {
     const { code, logs } = await failedStart({ MODEL_REPOSITORY: modelRepositoryDir, METRICS_PORT: 'many' });
     expect(code).toBe(1);
     const line = logs.find((candidate) => candidate.msg === 'invalid configuration');
-    expect(line?.error).toMatch(/METRICS_PORT/);
+    expect(line?.issues).toEqual([expect.stringMatching(/^METRICS_PORT: /)]);
+    expect(line?.level).toBe(60);
+    expect(typeof line?.time).toBe('string');
+  });
+
+  it('reports a busy METRICS_PORT in one line', async () => {
+    const busy = createServer();
+    await new Promise<void>((resolveListen) => busy.listen(0, '127.0.0.1', resolveListen));
+    const port = (busy.address() as AddressInfo).port;
+    const prefix = uniquePrefix('busy-port');
+    try {
+      const { code, logs } = await failedStart({
+        MODEL_REPOSITORY: modelRepositoryDir,
+        ...workerProcessEnv(prefix, { METRICS_PORT: String(port) }),
+      });
+      expect(code).toBe(1);
+      const line = logs.find((candidate) => candidate.msg === 'listen failed');
+      expect(line).toMatchObject({ level: 60, variable: 'METRICS_PORT', port, code: 'EADDRINUSE' });
+      expect(line?.err).toBeUndefined();
+      expect(logs.filter((candidate) => candidate.level === 60)).toHaveLength(1);
+    } finally {
+      busy.close();
+      await deleteKeys(testRedisUrl, prefix);
+    }
   });
 });
 

@@ -26,6 +26,7 @@ export {
 export { createLogger, type Logger } from './logging/logger.js';
 export { type ThrottleOptions, throttledErrorLog } from './logging/throttle.js';
 export { ModelRegistry, type ModelRegistryOptions, type ServedModel } from './models/registry.js';
+export { ListenError, toListenError } from './net/listen-error.js';
 export {
   createRedis,
   type Redis,

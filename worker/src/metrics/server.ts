@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { toListenError } from '@medai-flow/common';
 import type { Registry } from 'prom-client';
 
 /** Readiness: ready, or the reasons why not. */
@@ -12,7 +13,10 @@ export class MetricsServer {
     readonly port: number,
   ) {}
 
-  /** Listens on `host`:`port` (0 takes a free port); `port` is the bound one. */
+  /**
+   * Listens on `host`:`port` (0 takes a free port); `port` is the bound one. A port that is
+   * in use or not permitted rejects with a `ListenError` naming METRICS_PORT.
+   */
   static async start(
     registry: Registry,
     readiness: ReadinessCheck,
@@ -47,7 +51,7 @@ export class MetricsServer {
       reply(404, 'text/plain', 'not found\n');
     });
     await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
+      server.once('error', (error) => reject(toListenError(error, 'METRICS_PORT', host, port)));
       server.listen(port, host, () => resolve());
     });
     return new MetricsServer(server, (server.address() as AddressInfo).port);
