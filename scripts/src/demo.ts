@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -64,6 +65,10 @@ async function runDemo(): Promise<boolean> {
   const dataDir = process.env.DEMO_DATA_DIR;
   if (!dataDir)
     throw new Error('DEMO_DATA_DIR is not set: point it at the folder with nuclei/ and mri/ inputs');
+  const missing = CASES.map((demoCase) => resolve(dataDir, demoCase.file)).filter(
+    (path) => !existsSync(path),
+  );
+  if (missing.length > 0) throw new Error(`input files not found: ${missing.join(', ')}`);
   const outputDir = resolve(values.output);
   const say = values.json ? () => undefined : (line: string) => console.log(`- ${line}`);
 

@@ -14,8 +14,12 @@ async function runDev(): Promise<void> {
     ttlSeconds: 12 * 3600,
   });
   say(`gateway listening at ${stack.gatewayUrl}`);
-  say(`development token (12 h, jobs:read jobs:write):\n${token}`);
-  say(`try: curl -H "Authorization: Bearer $TOKEN" ${stack.gatewayUrl}/v1/models`);
+  if (!process.env.AUTH_JWT_SECRET) {
+    say('AUTH_JWT_SECRET is unset: this run verifies tokens with a generated secret; to mint more tokens:');
+    say(`export AUTH_JWT_SECRET=${stack.jwtSecret}   # then: pnpm --silent token --sub alice`);
+  }
+  say(`development token (12 h, subject developer, jobs:read jobs:write):\nexport MEDAI_TOKEN=${token}`);
+  say(`try: curl -H "Authorization: Bearer $MEDAI_TOKEN" ${stack.gatewayUrl}/v1/models`);
 
   let stopping = false;
   const shutdown = () => {

@@ -22,7 +22,7 @@ export interface StackOptions {
 
 export interface Stack {
   gatewayUrl: string;
-  /** HS256 secret the gateway verifies tokens with; generated for this run. */
+  /** HS256 secret the gateway verifies tokens with: AUTH_JWT_SECRET, else generated for this run. */
   jwtSecret: string;
   stop(): Promise<void>;
 }
@@ -39,10 +39,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   };
   try {
     const redisUrl = await resolveRedis(options, stops);
-    const jwtSecret = randomBytes(32).toString('base64url');
+    const jwtSecret = process.env.AUTH_JWT_SECRET ?? randomBytes(32).toString('base64url');
     const env: Record<string, string> = {
       ...inheritedEnv(),
       NODE_ENV: 'development',
+      // A local run listens on loopback only, whatever the services' defaults for containers.
+      HOST: '127.0.0.1',
+      METRICS_HOST: '127.0.0.1',
       REDIS_URL: redisUrl,
       REDIS_PREFIX: `local-${randomBytes(3).toString('hex')}`,
       AUTH_JWT_SECRET: jwtSecret,

@@ -4,16 +4,26 @@ import { mintDevelopmentToken } from './token.js';
 const USAGE = `Usage: pnpm token [--sub SUBJECT] [--scope "jobs:read jobs:write"] [--ttl SECONDS]
 
 Prints an HS256 development token signed with AUTH_JWT_SECRET (at least 32 bytes).
-AUTH_ISSUER and AUTH_AUDIENCE, when set, become its iss and aud claims.`;
+AUTH_ISSUER and AUTH_AUDIENCE, when set, become its iss and aud claims. The gateway rejects
+tokens that live longer than its AUTH_MAX_TOKEN_LIFETIME_SECONDS (default 86400).`;
 
-const { values } = parseArgs({
-  options: {
-    sub: { type: 'string', default: 'developer' },
-    scope: { type: 'string', default: 'jobs:read jobs:write' },
-    ttl: { type: 'string', default: '3600' },
-    help: { type: 'boolean', short: 'h', default: false },
-  },
-});
+function parseOptions() {
+  try {
+    return parseArgs({
+      options: {
+        sub: { type: 'string', default: 'developer' },
+        scope: { type: 'string', default: 'jobs:read jobs:write' },
+        ttl: { type: 'string', default: '3600' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }).values;
+  } catch (error) {
+    console.error(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
+    process.exit(2);
+  }
+}
+
+const values = parseOptions();
 
 const secret = process.env.AUTH_JWT_SECRET;
 const ttlSeconds = Number(values.ttl);
