@@ -3,7 +3,7 @@ import { builtEntryPoints, modelMirrorDir, modelRepositoryDir } from './paths.js
 
 export { type LogLine, ServiceProcess } from '@medai-flow/testkit';
 
-/** A worker process; it logs `worker ready` with `metricsPort` once it consumes its queues. */
+/** Starts a worker process; it logs `worker ready` with `metricsPort` once it consumes its queues. */
 export async function startWorker(
   env: Record<string, string>,
   options: SpawnOptions = {},
@@ -18,7 +18,7 @@ export async function startWorker(
   return Object.assign(worker, { metricsPort: Number(ready.metricsPort) });
 }
 
-/** A gateway process; it logs `gateway listening` with `port` once it accepts requests. */
+/** Starts a gateway process; it logs `gateway listening` with `port` once it accepts requests. */
 export async function startGateway(
   env: Record<string, string>,
 ): Promise<ServiceProcess & { port: number; baseUrl: string }> {

@@ -40,7 +40,7 @@ const CASES: DemoCase[] = [
   },
 ];
 
-/** What the demo reports for one job. */
+/** Report of one demo job. */
 interface DemoJobReport {
   model: string;
   input: string;

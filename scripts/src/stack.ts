@@ -12,7 +12,7 @@ export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '
 export interface StackOptions {
   /** Gateway port; 0 picks a free one. */
   gatewayPort: number;
-  /** Where the services' log lines go: a folder (one file per service) or 'inherit' (this terminal). */
+  /** Destination of the services' log lines: a folder (one file per service) or 'inherit' (this terminal). */
   logs: { folder: string } | 'inherit';
   /** Extra environment for both services. */
   env?: Record<string, string>;
@@ -28,8 +28,8 @@ export interface Stack {
 }
 
 /**
- * Starts what a local run needs: Redis (an embedded server when REDIS_URL is unset, said in
- * the output), one worker serving every model in ./models and one gateway. `stop()` stops
+ * Starts what a local run needs: Redis (an embedded server when REDIS_URL is unset, reported
+ * in the output), one worker serving every model in ./models and one gateway. `stop()` stops
  * everything it started, in reverse order, even when a step fails.
  */
 export async function startStack(options: StackOptions): Promise<Stack> {
@@ -96,7 +96,7 @@ async function resolveRedis(options: StackOptions, stops: (() => Promise<void>)[
   return url;
 }
 
-/** The caller's environment minus the variables each service is given explicitly here. */
+/** Returns the caller's environment minus the variables each service is given explicitly here. */
 function inheritedEnv(): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(process.env)) {

@@ -50,7 +50,7 @@ describe('nuclei-unet through HTTP', () => {
     expect(metadata.width).toBe(512);
     expect(metadata.height).toBe(512);
     expect(metadata.channels).toBe(1);
-    // sharp converts to sRGB on output unless told to keep one grey channel.
+    // sharp converts to sRGB on output unless the pipeline requests one grey channel.
     const mask = await sharp(png).toColourspace('b-w').raw().toBuffer({ resolveWithObject: true });
     expect(mask.info.channels).toBe(1);
 

@@ -100,7 +100,7 @@ export class ServiceProcess {
     });
   }
 
-  /** The last log lines, for failure messages. */
+  /** Returns the last log lines, for failure messages. */
   tail(count = 20): string {
     return this.logs
       .slice(-count)

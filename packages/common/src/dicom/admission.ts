@@ -9,7 +9,7 @@ export const UNCOMPRESSED_TRANSFER_SYNTAXES: ReadonlySet<string> = new Set([
 /** Tag of the pixel data element (7FE0,0010); parsing can stop there to read only the header. */
 export const PIXEL_DATA_TAG = 'x7fe00010';
 
-/** Why a DICOM file cannot be run by a model; `code` is a problem code of the HTTP API. */
+/** Reason a DICOM file cannot be run by a model; `code` is a problem code of the HTTP API. */
 export interface DicomRejection {
   code: 'unsupported-media-type' | 'invalid-input';
   detail: string;

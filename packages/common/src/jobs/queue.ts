@@ -24,7 +24,7 @@ export function openModelQueue(
 
 /**
  * BullMQ options of an inference job. BullMQ's copy is removed as soon as the job ends,
- * because the job record (JobStore) holds the state and result clients read; the worker
+ * because the job record (JobStore) contains the state and result clients read; the worker
  * setting `maxStalledCount` bounds how often a job lost with its worker is retried.
  */
 export function inferenceJobOptions(record: JobRecord): JobsOptions {

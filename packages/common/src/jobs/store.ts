@@ -70,7 +70,7 @@ if status == 'running' then
 end
 return 0`;
 
-// Records a cancel request on a running job and tells the workers. The flag outlives the
+// Records a cancel request on a running job and notifies the workers. The flag outlives the
 // message, so a worker that takes the job over after a crash still cancels it.
 const REQUEST_CANCEL = `
 if redis.call('HGET', KEYS[1], 'status') ~= 'running' then return 0 end
@@ -143,7 +143,7 @@ export class JobStore {
     return deserialize(hash);
   }
 
-  /** The owner of an ended job whose record has expired, or null when there is no tombstone. */
+  /** Returns the owner of an ended job whose record has expired, or null when there is no tombstone. */
   async tombstoneOwner(id: string): Promise<string | null> {
     return this.redis.get(this.keys.tombstone(id));
   }
@@ -153,8 +153,9 @@ export class JobStore {
   }
 
   /**
-   * Marks the job running. `run`: it was queued, or is retried after its worker died; `ended`:
-   * it has already ended; `cancel`: a cancel was requested while an earlier worker ran it.
+   * Marks the job running. The result is `run` when it was queued or is retried after its
+   * worker died, `ended` when it has already ended, and `cancel` when a cancel was requested
+   * while an earlier worker ran it.
    */
   async markRunning(id: string, now: number): Promise<'run' | 'ended' | 'cancel'> {
     const reply = await this.redis.eval(MARK_RUNNING, 1, this.keys.job(id), String(now));
