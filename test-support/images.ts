@@ -1,6 +1,6 @@
 import { crc32, deflateSync } from 'node:zlib';
 
-/** One PNG chunk: length, type, data and the CRC of type and data. */
+/** Encodes one PNG chunk: length, type, data and the CRC of type and data. */
 function pngChunk(type: string, data: Uint8Array): Buffer {
   const typeAndData = Buffer.concat([Buffer.from(type, 'latin1'), data]);
   const length = Buffer.alloc(4);

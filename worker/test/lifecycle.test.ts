@@ -1,6 +1,7 @@
 import { sha256Hex } from '@medai-flow/common';
-import type { JobResult } from '@medai-flow/contracts';
+import { type JobResult, MAX_IMAGE_PIXELS } from '@medai-flow/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pngWithSize } from '../../test-support/images.js';
 import { dataFiles } from '../../test-support/paths.js';
 import type { WorkerService } from '../dist/index.js';
 import { largeNucleiPng, metricValue, readBytes, sleep, startInProcess, TestClient } from './harness.js';
@@ -84,6 +85,16 @@ describe('nuclei-unet jobs that do not succeed', () => {
     expect(record.status).toBe('failed');
     expect(record.error?.type).toMatch(/\/invalid-input$/);
     expect(record.error?.detail).toMatch(/^image cannot be decoded/);
+  });
+
+  it('image over the pixel limit fails naming it', async () => {
+    const id = await client.submitMedia('nuclei-unet', 'image/png', pngWithSize(20_000, 20_000));
+    const record = await client.waitFor(id);
+    expect(record.status).toBe('failed');
+    expect(record.error?.type).toMatch(/\/invalid-input$/);
+    expect(record.error?.detail).toBe(
+      `the image has 20000 × 20000 = 400000000 pixels; the limit is ${MAX_IMAGE_PIXELS} pixels`,
+    );
   });
 
   it('compressed DICOM fails naming its transfer syntax', async () => {

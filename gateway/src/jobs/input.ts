@@ -2,8 +2,9 @@ import { createHash } from 'node:crypto';
 import { checkDicomAdmission, isDicomRejection, parseDicom } from '@medai-flow/common';
 import type { InputMediaType, JobInput, PublishedModel } from '@medai-flow/contracts';
 import { GatewayError } from '../errors/gateway-error.js';
+import { checkImagePixels, readJpegSize, readPngSize } from './image-size.js';
 import { checkSignature } from './media.js';
-import { checkVolumeShape, readNiftiDims } from './nifti.js';
+import { checkVolumeBytes, checkVolumeShape, readNiftiHeader } from './nifti.js';
 import { encodeTensors, parseInferenceRequest } from './tensors.js';
 
 /** A validated submission: the bytes stored for the worker and their description. */
@@ -49,8 +50,15 @@ export function prepareInput(
   if (body.byteLength === 0) throw new GatewayError('bad_request', 'the request body is empty');
   checkSignature(mediaType, body);
   if (mediaType === 'application/x-nifti') {
+    const header = readNiftiHeader(body);
     const [input] = manifest.inputs;
-    if (input) checkVolumeShape(readNiftiDims(body), input);
+    if (input) checkVolumeShape(header.dims, input);
+    checkVolumeBytes(body, header);
+  }
+  if (mediaType === 'image/png') checkImagePixels(readPngSize(body));
+  if (mediaType === 'image/jpeg') {
+    const size = readJpegSize(body);
+    if (size) checkImagePixels(size);
   }
   if (mediaType === 'application/dicom') checkDicom(body, manifest);
   return {

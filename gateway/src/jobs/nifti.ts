@@ -7,6 +7,10 @@ import { isGzip } from './media.js';
 const NIFTI1_HEADER_BYTES = 348;
 const MAGIC_OFFSET = 344;
 const DIM_OFFSET = 40;
+const DATATYPE_OFFSET = 70;
+const VOX_OFFSET_OFFSET = 108;
+/** Smallest vox_offset of a single-file (n+1) volume: the header plus the 4-byte extension flag. */
+const MIN_VOX_OFFSET = 352;
 /** Compressed bytes inflated to reach the header; a gzip stream with a valid header needs far fewer. */
 const GZIP_PREFIX_BYTES = 64 * 1024;
 
@@ -25,8 +29,17 @@ function notNifti(): GatewayError {
   return new GatewayError('bad_request', 'the body is not a NIfTI-1 volume (no valid NIfTI-1 header)');
 }
 
-/** The `dim` array of a NIfTI-1 volume (raw or gzip), `dim[0]` being the number of dimensions. */
-export function readNiftiDims(body: Uint8Array): number[] {
+/** The fields of a NIfTI-1 header that the gateway checks. */
+export interface NiftiHeader {
+  /** The `dim` array, `dim[0]` being the number of dimensions. */
+  dims: number[];
+  datatypeCode: number;
+  /** Byte offset of the voxel data in the (uncompressed) file. */
+  voxOffset: number;
+}
+
+/** Reads the header of a NIfTI-1 volume, raw or gzip. */
+export function readNiftiHeader(body: Uint8Array): NiftiHeader {
   const header = isGzip(body) ? inflateHeader(body) : body;
   if (header.byteLength < NIFTI1_HEADER_BYTES) throw notNifti();
   const view = new DataView(header.buffer, header.byteOffset, NIFTI1_HEADER_BYTES);
@@ -36,7 +49,71 @@ export function readNiftiDims(body: Uint8Array): number[] {
   if (magic !== 'n+1\0' && magic !== 'ni1\0') throw notNifti();
   const dims: number[] = [];
   for (let index = 0; index < 8; index++) dims.push(view.getInt16(DIM_OFFSET + index * 2, littleEndian));
-  return dims;
+  return {
+    dims,
+    datatypeCode: view.getInt16(DATATYPE_OFFSET, littleEndian),
+    voxOffset: view.getFloat32(VOX_OFFSET_OFFSET, littleEndian),
+  };
+}
+
+/** Bytes per voxel of the NIfTI datatype codes the worker reads (integers, float32, float64). */
+const DATATYPE_BYTES: Readonly<Record<number, number>> = {
+  2: 1,
+  4: 2,
+  8: 4,
+  16: 4,
+  64: 8,
+  256: 1,
+  512: 2,
+  768: 4,
+};
+
+/** Size of the last gzip member's uncompressed data mod 2^32 (ISIZE, RFC 1952 section 2.3.1). */
+function gzipIsize(body: Uint8Array): number {
+  return new DataView(body.buffer, body.byteOffset, body.byteLength).getUint32(body.byteLength - 4, true);
+}
+
+/**
+ * Checks that the body contains every voxel: vox_offset + voxels × bytes per voxel. A raw file
+ * may be longer; for gzip, the trailer's ISIZE must equal that size mod 2^32, which catches
+ * a truncated stream without inflating it. 422 names the expected and received sizes.
+ * NOTE: a multi-member gzip file stores the ISIZE of its last member only, so it is rejected.
+ */
+export function checkVolumeBytes(body: Uint8Array, header: NiftiHeader): void {
+  const bytesPerVoxel = DATATYPE_BYTES[header.datatypeCode];
+  if (bytesPerVoxel === undefined) {
+    throw new GatewayError(
+      'invalid_input',
+      `NIfTI datatype ${header.datatypeCode} is not supported; use an integer, float32 or float64 type`,
+      { extensions: { field: 'datatype', received: header.datatypeCode } },
+    );
+  }
+  if (!Number.isInteger(header.voxOffset) || header.voxOffset < MIN_VOX_OFFSET) {
+    throw new GatewayError(
+      'invalid_input',
+      `NIfTI vox_offset ${header.voxOffset} is invalid; a single-file (n+1) volume needs at least ${MIN_VOX_OFFSET}`,
+      { extensions: { field: 'vox_offset', received: header.voxOffset } },
+    );
+  }
+  const rank = header.dims[0] ?? 0;
+  const voxels = header.dims.slice(1, 1 + rank).reduce((product, size) => product * size, 1);
+  const expected = header.voxOffset + voxels * bytesPerVoxel;
+  if (isGzip(body)) {
+    const received = gzipIsize(body);
+    if (received !== expected % 2 ** 32) {
+      throw new GatewayError(
+        'invalid_input',
+        `the gzip stream contains ${received} bytes (ISIZE, mod 2^32) but the NIfTI header needs ${expected} bytes; send the whole file`,
+        { extensions: { field: 'body', expected, received } },
+      );
+    }
+  } else if (body.byteLength < expected) {
+    throw new GatewayError(
+      'invalid_input',
+      `the NIfTI file has ${body.byteLength} bytes but its header needs ${expected} bytes (vox_offset ${header.voxOffset} + ${voxels} voxels × ${bytesPerVoxel} bytes); send the whole file`,
+      { extensions: { field: 'body', expected, received: body.byteLength } },
+    );
+  }
 }
 
 /**

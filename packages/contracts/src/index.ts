@@ -27,6 +27,7 @@ export {
   StoredTensorSchema,
   TERMINAL_STATUSES,
 } from './jobs/job.js';
+export { MAX_IMAGE_PIXELS } from './jobs/limits.js';
 export {
   type Fit,
   type InputMediaType,
