@@ -1,4 +1,4 @@
-import { JobStore, type Logger, ModelRegistry, type Redis, RedisKeys } from '@medai-flow/common';
+import { AuditLog, JobStore, type Logger, ModelRegistry, type Redis, RedisKeys } from '@medai-flow/common';
 import { createKeySource } from './auth/key-source.js';
 import { RevocationStore } from './auth/revocation-store.js';
 import { TokenVerifier } from './auth/token-verifier.js';
@@ -41,6 +41,8 @@ export interface GatewayServices extends GatewayDeps {
   queueState: QueueState;
   submissions: SubmissionService;
   lifecycle: JobLifecycle;
+  /** The hash-chained audit trail shared with the workers. */
+  audit: AuditLog;
   waiter: JobEndWaiter;
 }
 
@@ -67,6 +69,7 @@ export function createServices(deps: GatewayDeps, metrics: GatewayMetrics): Gate
     goneTtlSeconds: config.GONE_TTL_SECONDS,
   });
   const registry = new ModelRegistry(redis, keys, { now: () => clock.now() });
+  const audit = new AuditLog(redis, keys, () => clock.now());
   const jobs = new JobService(redis, keys, store, redisCalls, clock, deps.logger);
   const queueState = new QueueState(redis, (model) => jobs.queueOf(model), store, redisCalls, clock, {
     maxDepth: config.QUEUE_MAX_DEPTH,
@@ -87,8 +90,9 @@ export function createServices(deps: GatewayDeps, metrics: GatewayMetrics): Gate
     catalog: new ModelCatalog(registry, redisCalls, clock, config.MODEL_CACHE_MS),
     jobs,
     queueState,
-    submissions: new SubmissionService(jobs, idempotency, queueState, metrics, deps.logger),
-    lifecycle: new JobLifecycle(jobs, store, queueState, redisCalls, clock, deps.logger),
+    submissions: new SubmissionService(jobs, idempotency, queueState, metrics, audit, deps.logger),
+    lifecycle: new JobLifecycle(jobs, store, queueState, redisCalls, clock, audit, deps.logger),
+    audit,
     waiter: new JobEndWaiter(redis, deps.logger, {
       channel: keys.jobEndedChannel,
       pollMs: config.JOB_WAIT_POLL_MS,

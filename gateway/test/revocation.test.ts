@@ -1,3 +1,4 @@
+import { sha256Hex, verifyAuditChain } from '@medai-flow/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../../test-support/tokens.js';
 import { bearer, createTestGateway, ManualClock, problemOf, type TestGateway } from './support.js';
@@ -62,6 +63,19 @@ describe('token revocation', () => {
     expect((await revoke(first, admin, { sub: 'leaver' })).status).toBe(204);
     expect((await list(second, older)).status).toBe(401);
     expect((await list(second, await mintToken({ sub: 'other' }))).status).toBe(200);
+  });
+
+  it('appends revocations to the audit trail', async () => {
+    const admin = await mintToken({ sub: 'auditor', scope: 'admin' });
+    expect((await revoke(first, admin, { sub: 'audited-subject' })).status).toBe(204);
+    const events = (await first.redis.xrange(first.services.keys.audit, '-', '+')).map(
+      ([, fields]) => JSON.parse(fields[1] ?? '{}') as Record<string, unknown>,
+    );
+    const event = events.find((candidate) => candidate.actor === 'auditor');
+    expect(event?.action).toBe('subject.revoked');
+    expect(event?.targetSha256).toBe(sha256Hex('audited-subject'));
+    expect(JSON.stringify(events)).not.toContain('audited-subject');
+    expect((await verifyAuditChain(first.redis, first.services.keys)).ok).toBe(true);
   });
 
   it('admits a subject token issued after the revocation', async () => {

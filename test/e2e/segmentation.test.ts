@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import { ApiError, MedAIClient } from '@medai-flow/client';
+import { type ChainedAuditEvent, RedisKeys, verifyAuditChain } from '@medai-flow/common';
 import { Redis } from 'ioredis';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -117,6 +118,27 @@ describe('client against a live stack', () => {
     expect(failure).toBeInstanceOf(ApiError);
     expect((failure as ApiError).status).toBe(409);
     expect((failure as ApiError).code).toBe('job-finished');
+  });
+});
+
+describe('audit trail', () => {
+  it('records submissions and endings in an intact chain', async () => {
+    const submission = await client.submit('nuclei-unet', {
+      mediaType: 'image/png',
+      bytes: readFileSync(dataFiles.nucleiPng),
+    });
+    const job = await client.waitForJob(submission.job.id, { timeoutMs: 60_000 });
+    const keys = new RedisKeys(prefix);
+    const events = (await redis.xrange(keys.audit, '-', '+'))
+      .map(([, fields]) => JSON.parse(fields[1] ?? '{}') as ChainedAuditEvent)
+      .filter((event) => event.jobId === job.id);
+    expect(events.map((event) => event.action)).toEqual(['job.submitted', 'job.succeeded']);
+    expect(events[0]?.actor).toBe('e2e-user');
+    expect(events[0]?.inputSha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(events[1]?.resultSha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(events[1]?.modelSha256).toBe(job.result?.model.sha256);
+    expect(JSON.stringify(events)).not.toContain(job.result?.segmentation?.mask.data.slice(0, 32));
+    expect((await verifyAuditChain(redis, keys)).ok).toBe(true);
   });
 });
 

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import {
+  AuditLog,
   createRedis,
   JobStore,
   type Logger,
@@ -102,6 +103,7 @@ async function connect(
     resultTtlSeconds: config.RESULT_TTL_SECONDS,
     goneTtlSeconds: config.GONE_TTL_SECONDS,
   });
+  const audit = new AuditLog(redis, keys, now);
   const queues = new Map<string, Queue<QueueJobData>>(
     runtimes.map(({ manifest }) => [
       manifest.name,
@@ -129,7 +131,7 @@ async function connect(
   );
   const workers = runtimes.map((runtime) =>
     startConsumer(
-      { ...consumerDependencies(config, logger, now), runtime, store, active, metrics },
+      { ...consumerDependencies(config, logger, now), runtime, store, audit, workerId, active, metrics },
       consumerOptions(config, redis, keys),
     ),
   );

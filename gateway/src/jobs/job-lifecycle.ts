@@ -1,4 +1,5 @@
 import {
+  type AuditLog,
   type JobRecord,
   type JobStore,
   type Logger,
@@ -40,6 +41,7 @@ export class JobLifecycle {
     private readonly queueState: QueueState,
     private readonly redisCalls: RedisCalls,
     private readonly clock: Clock,
+    private readonly audit: AuditLog,
     private readonly logger: Logger,
   ) {}
 
@@ -57,8 +59,21 @@ export class JobLifecycle {
     const ended = await this.redisCalls.run('job_write', () =>
       this.store.finish(record.id, { status: 'expired', error }, now, 'queued'),
     );
-    if (ended) await this.removeFromQueue(record);
+    if (ended) {
+      await this.removeFromQueue(record);
+      await this.recordEnd('job.expired', record, 'gateway');
+    }
     return this.jobs.get(principal, id);
+  }
+
+  /** Appends the end of a job the gateway ended itself to the audit trail. */
+  private async recordEnd(
+    action: 'job.expired' | 'job.cancelled',
+    record: JobRecord,
+    actor: string,
+  ): Promise<void> {
+    const event = { action, actor, requestId: record.requestId, jobId: record.id, model: record.model };
+    await this.audit.record({ ...event, inputSha256: record.inputSha256 }, this.logger);
   }
 
   /** The job as the API returns it; a queued job gets its approximate queue position. */
@@ -81,6 +96,7 @@ export class JobLifecycle {
       );
       if (ended) {
         await this.removeFromQueue(record);
+        await this.recordEnd('job.cancelled', record, principal.subject);
         return { record: await this.jobs.get(principal, id), pending: false };
       }
       // A worker started it (or it ended) between the read and the cancel.

@@ -1,4 +1,4 @@
-import { type JobRecord, type Logger, sha256Hex } from '@medai-flow/common';
+import { type AuditLog, type JobRecord, type Logger, sha256Hex } from '@medai-flow/common';
 import type { InputMediaType, PublishedModel } from '@medai-flow/contracts';
 import type { Principal } from '../auth/principal.js';
 import type { GatewayMetrics } from '../metrics/catalog.js';
@@ -35,6 +35,7 @@ export class SubmissionService {
     private readonly idempotency: IdempotencyStore,
     private readonly queueState: QueueState,
     private readonly metrics: GatewayMetrics,
+    private readonly audit: AuditLog,
     private readonly logger: Logger,
   ) {}
 
@@ -86,6 +87,19 @@ export class SubmissionService {
     const record = await this.jobs.submit(principal, manifest, prepared, options);
     this.metrics.jobsSubmitted.inc({ model: manifest.name });
     this.logger.info({ requestId: record.requestId, jobId: record.id, model: record.model }, 'job submitted');
+    await this.audit.record(
+      {
+        action: 'job.submitted',
+        actor: record.owner,
+        requestId: record.requestId,
+        jobId: record.id,
+        model: manifest.name,
+        modelVersion: manifest.version,
+        modelSha256: manifest.sha256,
+        inputSha256: record.inputSha256,
+      },
+      this.logger,
+    );
     return record;
   }
 }

@@ -1,3 +1,4 @@
+import { sha256Hex } from '@medai-flow/common';
 import type { Hono, MiddlewareHandler } from 'hono';
 import { z } from 'zod';
 import { hasPermission } from '../auth/principal.js';
@@ -86,6 +87,15 @@ export function registerRevokeRoute(
       await services.redisCalls.run('revoke', () => services.revocations.revokeToken(tokenId, ttl));
     }
     logger.info({ requestId: c.get('requestId'), sub: principal.subject, target }, 'token revoked');
+    await services.audit.record(
+      {
+        action: target === 'sub' ? 'subject.revoked' : 'token.revoked',
+        actor: principal.subject,
+        requestId: c.get('requestId'),
+        targetSha256: sha256Hex(request.sub ?? request.jti ?? principal.tokenId),
+      },
+      logger,
+    );
     return c.body(null, 204);
   });
 }

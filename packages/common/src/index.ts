@@ -1,4 +1,14 @@
 export {
+  type AuditAction,
+  type AuditEvent,
+  AuditLog,
+  type AuditVerification,
+  type ChainedAuditEvent,
+  GENESIS_HASH,
+  hashAuditEvent,
+  verifyAuditChain,
+} from './audit/log.js';
+export {
   booleanFromEnv,
   ConfigError,
   loadConfig,

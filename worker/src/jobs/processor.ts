@@ -1,4 +1,10 @@
-import { type JobStore, type Logger, sha256Hex, type TerminalOutcome } from '@medai-flow/common';
+import {
+  type AuditLog,
+  type JobStore,
+  type Logger,
+  sha256Hex,
+  type TerminalOutcome,
+} from '@medai-flow/common';
 import { type JobResult, type QueueJobData, QueueJobDataSchema } from '@medai-flow/contracts';
 import { type Job, WaitingError } from 'bullmq';
 import { JobFailure, toJobError } from '../errors.js';
@@ -11,6 +17,9 @@ import { runPipeline } from './pipeline.js';
 export interface ProcessorDependencies {
   runtime: ModelRuntime;
   store: JobStore;
+  audit: AuditLog;
+  /** Actor of the audit events this worker appends. */
+  workerId: string;
   active: ActiveJobs;
   metrics: WorkerMetrics;
   logger: Logger;
@@ -161,6 +170,19 @@ async function end(deps: ProcessorDependencies, ending: Ending): Promise<void> {
   }
   const code = outcome.status === 'succeeded' ? undefined : outcome.error.type.split('/').pop();
   countOutcome(deps, deps.runtime.manifest.name, outcome.status, logger, code);
+  const { manifest, sha256 } = deps.runtime;
+  await deps.audit.record(
+    {
+      action: `job.${outcome.status}`,
+      actor: `worker:${deps.workerId}`,
+      jobId,
+      model: manifest.name,
+      modelVersion: manifest.version,
+      modelSha256: sha256,
+      ...(outcome.status === 'succeeded' ? { resultSha256: outcome.resultSha256 } : {}),
+    },
+    logger,
+  );
 }
 
 /** Counts an ended job and logs it; `code` is the problem code, never the detail, which may quote the input. */

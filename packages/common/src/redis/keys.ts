@@ -77,9 +77,14 @@ export class RedisKeys {
     return `${this.prefix}:rl:${scope}:${sha256Hex(key)}`;
   }
 
-  /** List: the audit trail. */
+  /** Stream: the audit trail, one hash-chained event per entry. */
   get audit(): string {
     return `${this.prefix}:audit`;
+  }
+
+  /** String: the hash of the last audit event (the head of the chain). */
+  get auditHead(): string {
+    return `${this.prefix}:audit-head`;
   }
 }
 
