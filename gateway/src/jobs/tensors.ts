@@ -1,6 +1,5 @@
 import {
   BYTES_PER_ELEMENT,
-  elementCount,
   type StoredTensor,
   type TensorDatatype,
   type TensorSpec,
@@ -9,6 +8,7 @@ import {
   type V2InputTensor,
 } from '@medai-flow/contracts';
 import { GatewayError } from '../errors/gateway-error.js';
+import { flattenTensorData } from './tensor-data.js';
 
 /** Tensors as one little-endian byte blob plus where each tensor sits in it. */
 export interface EncodedTensors {
@@ -77,15 +77,6 @@ function checkTensor(tensor: V2InputTensor, spec: TensorSpec, field: string): vo
     );
   }
   checkShape(tensor, spec, field);
-  const count = elementCount(tensor.shape);
-  if (tensor.data.length !== count) {
-    throw mismatch(
-      `input "${spec.name}" has ${tensor.data.length} values; its shape [${tensor.shape.join(', ')}] needs ${count}`,
-      `${field}.data`,
-      count,
-      tensor.data.length,
-    );
-  }
 }
 
 function writeValue(view: DataView, datatype: TensorDatatype, offset: number, value: number): void {
@@ -115,28 +106,18 @@ function writeValue(view: DataView, datatype: TensorDatatype, offset: number, va
   }
 }
 
-/** Converts one element to the number stored, or throws naming the element. */
-function elementValue(
-  value: number | boolean,
-  datatype: TensorDatatype,
-  field: string,
-  index: number,
-): number {
+/** Converts one element to the number stored, or throws naming the element (`field`). */
+function elementValue(value: unknown, datatype: TensorDatatype, field: string): number {
+  // The problem echoes at most 100 characters of a wrong element, however large the client sent it.
+  const received = typeof value === 'number' ? value : String(JSON.stringify(value)).slice(0, 100);
   if (datatype === 'BOOL') {
-    if (typeof value !== 'boolean')
-      throw mismatch(`${field}.data[${index}] must be a boolean`, `${field}.data`, 'BOOL', value);
+    if (typeof value !== 'boolean') throw mismatch(`${field} must be a boolean`, field, 'BOOL', received);
     return value ? 1 : 0;
   }
-  if (typeof value !== 'number')
-    throw mismatch(`${field}.data[${index}] must be a number`, `${field}.data`, datatype, value);
+  if (typeof value !== 'number') throw mismatch(`${field} must be a number`, field, datatype, received);
   const range = INTEGER_RANGES[datatype];
   if (range && (!Number.isInteger(value) || value < range[0] || value > range[1])) {
-    throw mismatch(
-      `${field}.data[${index}] is not a valid ${datatype} value`,
-      `${field}.data`,
-      datatype,
-      value,
-    );
+    throw mismatch(`${field} is not a valid ${datatype} value`, field, datatype, value);
   }
   return value;
 }
@@ -162,27 +143,28 @@ export function encodeTensors(request: V2InferenceRequest, inputs: readonly Tens
   const entries = inputs.map((spec) => {
     const found = byName.get(spec.name);
     if (!found) throw mismatch(`input "${spec.name}" is missing`, 'inputs', spec.name, [...byName.keys()]);
-    checkTensor(found.tensor, spec, `inputs.${found.index}`);
-    return { ...found, spec };
+    const field = `inputs.${found.index}`;
+    checkTensor(found.tensor, spec, field);
+    return { ...found, flat: flattenTensorData(found.tensor.data, found.tensor.shape, field) };
   });
 
   const total = entries.reduce(
-    (sum, { tensor }) => sum + tensor.data.length * BYTES_PER_ELEMENT[tensor.datatype],
+    (sum, { tensor, flat }) => sum + flat.values.length * BYTES_PER_ELEMENT[tensor.datatype],
     0,
   );
   const bytes = new Uint8Array(total);
   const view = new DataView(bytes.buffer);
   const tensors: StoredTensor[] = [];
   let offset = 0;
-  for (const { tensor, index } of entries) {
+  for (const { tensor, flat } of entries) {
     const size = BYTES_PER_ELEMENT[tensor.datatype];
     const start = offset;
-    tensor.data.forEach((value, element) => {
+    flat.values.forEach((value, element) => {
       writeValue(
         view,
         tensor.datatype,
         offset,
-        elementValue(value, tensor.datatype, `inputs.${index}`, element),
+        elementValue(value, tensor.datatype, flat.elementField(element)),
       );
       offset += size;
     });

@@ -46,6 +46,11 @@ export function registerHealthRoutes(app: Hono<GatewayEnv>, services: GatewaySer
 
   app.get('/version', anonymousLimit, (c) => c.json(versionBody));
 
+  // Server metadata of the open inference protocol (v2). The gateway implements none of the
+  // protocol's optional extensions, so the list is empty.
+  const serverMetadata = { name, version, extensions: [] };
+  app.get('/v2', anonymousLimit, (c) => c.json(serverMetadata));
+
   app.get('/metrics', async (c) => {
     const { registry } = services.metrics;
     return c.body(await registry.metrics(), 200, { 'content-type': registry.contentType });

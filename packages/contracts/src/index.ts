@@ -54,4 +54,5 @@ export {
   type V2InputTensor,
   V2InputTensorSchema,
   type V2OutputTensor,
+  type V2TensorData,
 } from './tensors/v2.js';

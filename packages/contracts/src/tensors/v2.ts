@@ -25,12 +25,20 @@ export const BYTES_PER_ELEMENT: Record<TensorDatatype, number> = {
   FP64: 8,
 };
 
-/** One input tensor of a v2 inference request, `data` flattened in row-major order. */
+/** Tensor elements in the v2 JSON format: flat in row-major order, or nested as the shape. */
+export type V2TensorData = number | boolean | V2TensorData[];
+
+/**
+ * One input tensor of a v2 inference request. `data` is flat in row-major order or nested one
+ * array per dimension, as KServe v2 examples send it. Only the outer array is checked here,
+ * because the element types and nesting depend on `datatype` and `shape` (the gateway checks
+ * both and names the element).
+ */
 export const V2InputTensorSchema = z.object({
   name: z.string().min(1).max(256),
   shape: z.array(z.number().int().nonnegative()).min(1).max(8),
   datatype: TensorDatatypeSchema,
-  data: z.array(z.union([z.number(), z.boolean()])),
+  data: z.custom<V2TensorData[]>((value) => Array.isArray(value), { message: 'must be an array' }),
   parameters: z.record(z.string(), z.unknown()).optional(),
 });
 export type V2InputTensor = z.infer<typeof V2InputTensorSchema>;
