@@ -17,5 +17,9 @@ export interface GatewayEnv {
     clientAddress: string;
     /** Set by the auth middleware on authenticated routes. */
     principal: Principal;
+    /** Headers of every response to the request: security headers, request id, rate-limit state. */
+    responseHeaders: Record<string, string>;
+    /** The response `respond()` built, which carries `responseHeaders` already. */
+    respondedWith: Response;
   };
 }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Hono } from 'hono';
 import { GatewayError } from '../errors/gateway-error.js';
 import type { GatewayEnv } from '../http/context.js';
+import { respond, respondJson } from '../http/respond.js';
 import { limitByAddress } from '../middleware/rate-limit/index.js';
 import type { GatewayServices } from '../services.js';
 
@@ -29,7 +30,7 @@ export function registerHealthRoutes(app: Hono<GatewayEnv>, services: GatewaySer
     now: () => services.clock.now(),
   });
 
-  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/healthz', (c) => respondJson(c, { status: 'ok' }));
 
   app.get('/readyz', async (c) => {
     try {
@@ -41,18 +42,18 @@ export function registerHealthRoutes(app: Hono<GatewayEnv>, services: GatewaySer
         cause: error,
       });
     }
-    return c.json({ status: 'ready' });
+    return respondJson(c, { status: 'ready' });
   });
 
-  app.get('/version', anonymousLimit, (c) => c.json(versionBody));
+  app.get('/version', anonymousLimit, (c) => respondJson(c, versionBody));
 
   // Server metadata of the open inference protocol (v2). The gateway implements none of the
   // protocol's optional extensions, so the list is empty.
   const serverMetadata = { name, version, extensions: [] };
-  app.get('/v2', anonymousLimit, (c) => c.json(serverMetadata));
+  app.get('/v2', anonymousLimit, (c) => respondJson(c, serverMetadata));
 
   app.get('/metrics', async (c) => {
     const { registry } = services.metrics;
-    return c.body(await registry.metrics(), 200, { 'content-type': registry.contentType });
+    return respond(c, await registry.metrics(), 200, { 'content-type': registry.contentType });
   });
 }

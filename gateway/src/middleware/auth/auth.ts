@@ -36,7 +36,7 @@ export function requireToken(deps: AuthDeps, permission: Permission | null): Mid
     try {
       principal = await deps.verifier.verify(bearerToken(c.req.header('authorization')));
       const policy = deps.policies[principal.tier];
-      const verdict = await deps.redisCalls.run('edge_check', () =>
+      const verdict = await deps.redisCalls.runCommands('edge_check', () =>
         deps.edge.check({ principal }, policy, deps.now()),
       );
       if (verdict.kind === 'revoked') throw revokedError(verdict.scope);

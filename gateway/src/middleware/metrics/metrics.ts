@@ -10,8 +10,12 @@ const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 
  * app-wide middleware matched, so that unknown paths never create new label values.
  */
 export function routeLabel(c: Context<GatewayEnv>): string {
-  const routes = matchedRoutes(c).filter((route) => route.method !== 'ALL');
-  return routes.at(-1)?.path ?? UNMATCHED_ROUTE;
+  const routes = matchedRoutes(c);
+  for (let index = routes.length - 1; index >= 0; index--) {
+    const route = routes[index];
+    if (route && route.method !== 'ALL') return route.path;
+  }
+  return UNMATCHED_ROUTE;
 }
 
 function methodLabel(method: string): string {

@@ -3,6 +3,7 @@ import type { LimitTier } from '../../auth/principal.js';
 import type { GatewayConfig } from '../../config.js';
 import { GatewayError } from '../../errors/gateway-error.js';
 import type { GatewayEnv } from '../../http/context.js';
+import { setResponseHeader } from '../../http/respond.js';
 import type { ClientAddressResolver } from '../../limits/client-address.js';
 import type { EdgeCheck, EdgeVerdict, LimitPolicy } from '../../limits/edge-check.js';
 import type { GatewayMetrics } from '../../metrics/catalog.js';
@@ -41,8 +42,8 @@ export function enforceLimit(c: Context<GatewayEnv>, verdict: EdgeVerdict, metri
   const route = routeLabel(c);
   const { name, limit, windowSeconds } = verdict.policy;
   const remaining = verdict.kind === 'allowed' ? verdict.remaining : 0;
-  c.header('ratelimit-policy', `"${name}";q=${limit};w=${windowSeconds}`);
-  c.header('ratelimit', `"${name}";r=${remaining};t=${Math.ceil(verdict.resetMs / 1000)}`);
+  setResponseHeader(c, 'ratelimit-policy', `"${name}";q=${limit};w=${windowSeconds}`);
+  setResponseHeader(c, 'ratelimit', `"${name}";r=${remaining};t=${Math.ceil(verdict.resetMs / 1000)}`);
   metrics.rateLimitHits.inc({ route });
   if (verdict.kind === 'limited') {
     metrics.rateLimitExceeded.inc({ route });
@@ -68,7 +69,7 @@ export interface AddressLimitDeps {
 export function limitByAddress(deps: AddressLimitDeps): MiddlewareHandler<GatewayEnv> {
   return async function limitByAddress(c, next) {
     const address = c.get('clientAddress');
-    const verdict = await deps.redisCalls.run('edge_check', () =>
+    const verdict = await deps.redisCalls.runCommands('edge_check', () =>
       deps.edge.check({ address }, deps.policy, deps.now()),
     );
     enforceLimit(c, verdict, deps.metrics);

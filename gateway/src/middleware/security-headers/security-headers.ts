@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import { cors } from 'hono/cors';
 import type { GatewayEnv } from '../../http/context.js';
+import { setResponseHeader } from '../../http/respond.js';
 
 /**
  * Headers of every response. The API serves JSON only, so the CSP forbids every fetch and
@@ -20,6 +21,11 @@ export const SECURITY_HEADERS: readonly [string, string][] = [
   ['cache-control', 'no-store'],
 ];
 
+/** `SECURITY_HEADERS` as a record, copied into each request's `responseHeaders`. */
+const SECURITY_HEADER_RECORD: Readonly<Record<string, string>> = Object.freeze(
+  Object.fromEntries(SECURITY_HEADERS),
+);
+
 /** A caller's request id is echoed only when it is 1 to 128 visible ASCII characters. */
 const SANE_REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
 
@@ -29,21 +35,30 @@ export function requestId(): MiddlewareHandler<GatewayEnv> {
     const offered = c.req.header('x-request-id');
     const id = offered !== undefined && SANE_REQUEST_ID.test(offered) ? offered : randomUUID();
     c.set('requestId', id);
-    // Set before the response exists, so that it is part of every response built with `c`,
-    // problem responses included, without touching the finished response's headers.
-    c.header('x-request-id', id);
+    setResponseHeader(c, 'x-request-id', id);
     await next();
   };
 }
 
 /**
- * Applies the security headers to every response built with the context, errors and 404s
- * included. Neither Hono nor @hono/node-server adds an `X-Powered-By` or `Server` header.
+ * Applies the security headers, and every header set with `setResponseHeader`, to every
+ * response, errors and 404s included. Neither Hono nor @hono/node-server adds an
+ * `X-Powered-By` or `Server` header.
+ *
+ * The headers go into the `responseHeaders` record, which `respond()` copies into the
+ * responses it builds. A response built another way (`c.json()` in a route, a problem
+ * response, a CORS preflight) gets each header it does not have yet once it returns here.
  */
 export function securityHeaders(): MiddlewareHandler<GatewayEnv> {
   return async function securityHeaders(c, next) {
-    for (const [name, value] of SECURITY_HEADERS) c.header(name, value);
+    const headers: Record<string, string> = { ...SECURITY_HEADER_RECORD, ...c.get('responseHeaders') };
+    c.set('responseHeaders', headers);
     await next();
+    if (c.res === c.get('respondedWith')) return;
+    const target = c.res.headers;
+    for (const name in headers) {
+      if (!target.has(name)) target.set(name, headers[name] as string);
+    }
   };
 }
 
