@@ -23,7 +23,19 @@ export {
   parseDicom,
   UNCOMPRESSED_TRANSFER_SYNTAXES,
 } from './dicom/admission.js';
-export { enqueueJob, INFERENCE_JOB_NAME, inferenceJobOptions, openModelQueue } from './jobs/queue.js';
+export {
+  ADMISSION_HOLD_MS,
+  type Admission,
+  type AdmissionLimit,
+  type AdmissionLimits,
+} from './jobs/admission.js';
+export {
+  enqueueJob,
+  INFERENCE_JOB_NAME,
+  inferenceJobOptions,
+  openModelQueue,
+  type SubjectLimits,
+} from './jobs/queue.js';
 export {
   DRAIN_BUCKET_SECONDS,
   DRAIN_WINDOW_BUCKETS,
@@ -33,6 +45,7 @@ export {
   type TerminalOutcome,
   toRepresentation,
 } from './jobs/store.js';
+export { type LoggedError, serializeError } from './logging/error-serializer.js';
 export { createLogger, type Logger } from './logging/logger.js';
 export { type ThrottleOptions, throttledErrorLog } from './logging/throttle.js';
 export { ModelRegistry, type ModelRegistryOptions, type ServedModel } from './models/registry.js';

@@ -21,6 +21,8 @@ export async function freePort(): Promise<number> {
 export interface RedisServerOptions {
   /** Append-only file with `appendfsync always`, so a restart keeps every acknowledged write. */
   durable?: boolean;
+  /** More redis-server arguments, such as `['--maxmemory', '2mb', '--maxmemory-policy', 'noeviction']`. */
+  extraArgs?: string[];
 }
 
 /**
@@ -67,7 +69,18 @@ export class RedisServer {
       : ['--appendonly', 'no'];
     const child = spawn(
       process.env.REDIS_SERVER_BIN ?? 'redis-server',
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--dir', this.dir, ...durability],
+      [
+        '--port',
+        String(this.port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--dir',
+        this.dir,
+        ...durability,
+        ...(this.options.extraArgs ?? []),
+      ],
       { stdio: 'ignore' },
     );
     this.process = child;
