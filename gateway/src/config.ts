@@ -85,6 +85,11 @@ export const gatewayEnvSchema = sharedEnvSchema
     AUTH_TOKEN_CACHE_SIZE: positiveInt().default(10_000),
     /** Request body limit, in bytes. */
     MAX_BODY_BYTES: positiveInt().default(33_554_432),
+    /**
+     * Request body limit of JSON tensor submissions, in bytes. Parsing JSON blocks the event loop
+     * and takes many times the body's size in memory, so it is lower than `MAX_BODY_BYTES`.
+     */
+    MAX_JSON_BODY_BYTES: positiveInt().default(8_388_608),
     /** Request header limit (request line and all headers), in bytes. */
     MAX_HEADER_BYTES: positiveInt().default(16_384),
     /** Time a client has to send all request headers, in milliseconds. */

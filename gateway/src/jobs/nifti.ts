@@ -11,18 +11,56 @@ const DATATYPE_OFFSET = 70;
 const VOX_OFFSET_OFFSET = 108;
 /** Smallest vox_offset of a single-file (n+1) volume: the header plus the 4-byte extension flag. */
 const MIN_VOX_OFFSET = 352;
-/** Compressed bytes inflated to reach the header; a gzip stream with a valid header needs far fewer. */
-const GZIP_PREFIX_BYTES = 64 * 1024;
+/** Compressed bytes inflated at most to reach the header; a gzip stream with a valid header needs far fewer. */
+const GZIP_PREFIX_BYTES = 4 * 1024;
+/**
+ * Inflated bytes produced at most per attempt. A deflate stream expands up to about 1000-fold,
+ * so inflating even the 4 KiB prefix of a volume of zeros would produce megabytes on the event
+ * loop; capping the output keeps each attempt well under a millisecond.
+ */
+const MAX_INFLATED_BYTES = 16 * 1024;
+/** Attempts of the search for a prefix length; 13 halvings narrow 4 KiB down to one byte. */
+const MAX_INFLATE_ATTEMPTS = 14;
 
-/** Reads the first `NIFTI1_HEADER_BYTES` of a gzip stream without inflating the whole volume. */
-function inflateHeader(body: Uint8Array): Uint8Array {
-  const prefix = body.subarray(0, Math.min(body.byteLength, GZIP_PREFIX_BYTES));
+/** Inflates the first `length` bytes of a gzip stream; `undefined` when the output passes the cap. */
+function inflatePrefix(body: Uint8Array, length: number): Uint8Array | undefined {
   try {
     // Z_SYNC_FLUSH returns what the prefix decodes to instead of failing on the truncated stream.
-    return gunzipSync(prefix, { finishFlush: constants.Z_SYNC_FLUSH });
+    return gunzipSync(body.subarray(0, length), {
+      finishFlush: constants.Z_SYNC_FLUSH,
+      maxOutputLength: MAX_INFLATED_BYTES,
+    });
   } catch (error) {
+    if ((error as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE') return undefined;
     throw new GatewayError('bad_request', 'the body is not a valid gzip stream', { cause: error });
   }
+}
+
+/**
+ * Reads the first `NIFTI1_HEADER_BYTES` of a gzip stream without inflating the whole volume. It
+ * searches for a compressed prefix that inflates to at least the header and at most
+ * `MAX_INFLATED_BYTES`: a prefix whose output passes the cap is shortened, one that stops short
+ * of the header is lengthened.
+ */
+function inflateHeader(body: Uint8Array): Uint8Array {
+  const maxLength = Math.min(body.byteLength, GZIP_PREFIX_BYTES);
+  let shortLength = 0;
+  let longLength = maxLength + 1;
+  let length = maxLength;
+  let inflated: Uint8Array = new Uint8Array(0);
+  for (let attempt = 0; attempt < MAX_INFLATE_ATTEMPTS; attempt++) {
+    const output = inflatePrefix(body, length);
+    if (output === undefined) {
+      longLength = length;
+    } else {
+      inflated = output;
+      if (output.byteLength >= NIFTI1_HEADER_BYTES || length === maxLength) return output;
+      shortLength = length;
+    }
+    if (longLength - shortLength <= 1) break;
+    length = Math.floor((shortLength + longLength) / 2);
+  }
+  return inflated;
 }
 
 function notNifti(): GatewayError {

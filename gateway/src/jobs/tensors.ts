@@ -8,6 +8,7 @@ import {
   type V2InputTensor,
 } from '@medai-flow/contracts';
 import { GatewayError } from '../errors/gateway-error.js';
+import { assertJsonDepth } from '../http/json-depth.js';
 import { flattenTensorData } from './tensor-data.js';
 
 /** Tensors as one little-endian byte blob plus where each tensor sits in it. */
@@ -30,6 +31,7 @@ function mismatch(detail: string, field: string, expected: unknown, received: un
 
 /** Parses a v2 request body; 400 when it is not JSON, 422 naming the first invalid field. */
 export function parseInferenceRequest(body: Uint8Array): V2InferenceRequest {
+  assertJsonDepth(body);
   let json: unknown;
   try {
     json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body));

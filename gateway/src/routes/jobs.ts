@@ -81,7 +81,8 @@ export function registerJobRoutes(
     const mediaType = submissionMediaType(c.req.header('content-type'), manifest.accepts.mediaTypes);
     const options = submitOptions(c);
     const idempotencyKey = parseIdempotencyKey(c.req.header('idempotency-key'));
-    const body = await readLimitedBody(c.req.raw, config.MAX_BODY_BYTES);
+    const maxBytes = mediaType === 'application/json' ? config.MAX_JSON_BODY_BYTES : config.MAX_BODY_BYTES;
+    const body = await readLimitedBody(c.req.raw, maxBytes);
     const prepared = prepareInput(mediaType, body, manifest);
     const submitted = await services.submissions.submit({
       principal: c.get('principal'),

@@ -174,7 +174,7 @@ export function registerV2Routes(
     const options = { ...submitOptions(c), rawOutputs: true };
     const idempotencyKey = parseIdempotencyKey(c.req.header('idempotency-key'));
     const preferences = parsePrefer(c.req.header('prefer'));
-    const body = await readLimitedBody(c.req.raw, config.MAX_BODY_BYTES);
+    const body = await readLimitedBody(c.req.raw, config.MAX_JSON_BODY_BYTES);
     const request = parseInferenceRequest(body);
     const outputs = requestedOutputs(request, manifest);
     const { bytes, tensors } = encodeTensors(request, manifest.inputs);
