@@ -126,6 +126,12 @@ export const gatewayEnvSchema = sharedEnvSchema
     QUEUE_MAX_DEPTH: positiveInt().default(1_000),
     /** Per-model bounds that replace QUEUE_MAX_DEPTH, as comma-separated `model=depth` pairs. */
     QUEUE_MAX_DEPTH_OVERRIDES: depthOverrides,
+    /** Unfinished jobs one subject may have across all models; more get 429 `quota-exceeded`. */
+    QUEUE_MAX_JOBS_PER_SUBJECT: positiveInt().default(100),
+    /** Input bytes the unfinished jobs of one subject may hold across all models; more get 429 `quota-exceeded`. */
+    QUEUE_MAX_BYTES_PER_SUBJECT: positiveInt().default(536_870_912),
+    /** `Retry-After` of a 429 `quota-exceeded`, in seconds. */
+    QUEUE_QUOTA_RETRY_AFTER_SECONDS: positiveInt().default(10),
     /** Largest `Retry-After` of a 503 `queue-full`, also sent while no job of the model has ended lately, in seconds. */
     QUEUE_FULL_MAX_RETRY_AFTER_SECONDS: positiveInt().default(120),
     /** Commit the build came from, reported by /version. */

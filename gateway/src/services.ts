@@ -70,7 +70,10 @@ export function createServices(deps: GatewayDeps, metrics: GatewayMetrics): Gate
   });
   const registry = new ModelRegistry(redis, keys, { now: () => clock.now() });
   const audit = new AuditLog(redis, keys, () => clock.now());
-  const jobs = new JobService(redis, keys, store, redisCalls, clock, deps.logger);
+  const jobs = new JobService(redis, keys, store, redisCalls, clock, deps.logger, {
+    maxJobsPerSubject: config.QUEUE_MAX_JOBS_PER_SUBJECT,
+    maxBytesPerSubject: config.QUEUE_MAX_BYTES_PER_SUBJECT,
+  });
   const queueState = new QueueState(redis, (model) => jobs.queueOf(model), store, redisCalls, clock, {
     maxDepth: config.QUEUE_MAX_DEPTH,
     maxDepthByModel: config.QUEUE_MAX_DEPTH_OVERRIDES,
@@ -90,7 +93,9 @@ export function createServices(deps: GatewayDeps, metrics: GatewayMetrics): Gate
     catalog: new ModelCatalog(registry, redisCalls, clock, config.MODEL_CACHE_MS),
     jobs,
     queueState,
-    submissions: new SubmissionService(jobs, idempotency, queueState, metrics, audit, deps.logger),
+    submissions: new SubmissionService(jobs, idempotency, queueState, metrics, audit, deps.logger, {
+      quotaRetryAfterSeconds: config.QUEUE_QUOTA_RETRY_AFTER_SECONDS,
+    }),
     lifecycle: new JobLifecycle(jobs, store, queueState, redisCalls, clock, audit, deps.logger),
     audit,
     waiter: new JobEndWaiter(redis, deps.logger, {

@@ -24,6 +24,7 @@ export type GatewayErrorCode =
   | 'idempotency_in_progress'
   | 'idempotency_key_reused'
   | 'queue_full'
+  | 'quota_exceeded'
   | 'inference_failed'
   | 'deadline_exceeded'
   | 'worker_lost'

@@ -63,6 +63,8 @@ function mapCode(code: GatewayErrorCode): ProblemMapping {
       return { problem: 'idempotency-key-reused' };
     case 'queue_full':
       return { problem: 'queue-full' };
+    case 'quota_exceeded':
+      return { problem: 'quota-exceeded' };
     case 'inference_failed':
       return { problem: 'inference-failed' };
     case 'deadline_exceeded':

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  type Admission,
   enqueueJob,
   type JobRecord,
   type JobStore,
@@ -7,6 +8,7 @@ import {
   openModelQueue,
   type Redis,
   type RedisKeys,
+  type SubjectLimits,
   throttledErrorLog,
 } from '@medai-flow/common';
 import type { Priority, PublishedModel, QueueJobData } from '@medai-flow/contracts';
@@ -40,6 +42,7 @@ export class JobService {
     private readonly redisCalls: RedisCalls,
     private readonly clock: Clock,
     private readonly logger: Logger,
+    private readonly subjectLimits: SubjectLimits,
   ) {}
 
   queueOf(model: string): Queue<QueueJobData> {
@@ -56,12 +59,17 @@ export class JobService {
     return queue;
   }
 
+  /**
+   * Stores and queues a job unless the subject's quota or the model's queue depth bound
+   * (`maxQueueDepth`) rejects it; the admission says which.
+   */
   async submit(
     principal: Principal,
     manifest: PublishedModel,
     prepared: PreparedInput,
     options: SubmitOptions,
-  ): Promise<JobRecord> {
+    maxQueueDepth: number,
+  ): Promise<{ record: JobRecord; admission: Admission }> {
     const now = this.clock.now();
     const record: JobRecord = {
       id: randomUUID(),
@@ -86,10 +94,10 @@ export class JobService {
     if (options.traceparent !== undefined) data.traceparent = options.traceparent;
     if (record.deadlineAt !== undefined) data.deadlineAt = record.deadlineAt;
     const queue = this.queueOf(manifest.name);
-    await this.redisCalls.run('job_enqueue', () =>
-      enqueueJob(queue, this.store, record, prepared.bytes, data),
+    const admission = await this.redisCalls.run('job_enqueue', () =>
+      enqueueJob(queue, this.store, record, prepared.bytes, data, { ...this.subjectLimits, maxQueueDepth }),
     );
-    return record;
+    return { record, admission };
   }
 
   /** The principal's job `id`; 404 for an unknown id and for another subject's job alike, 410 once its result expired. */

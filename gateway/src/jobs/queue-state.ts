@@ -69,23 +69,25 @@ export class QueueState {
     return undefined;
   }
 
+  /** The queue depth bound of `model`: its override, else `maxDepth`. */
+  bound(model: string): number {
+    return this.limits.maxDepthByModel.get(model) ?? this.limits.maxDepth;
+  }
+
   /**
-   * Rejects a submission with 503 `queue-full` when `model`'s queue is already at its bound.
-   * `Retry-After` is the time the model's recent drain rate needs to make room for one more
-   * job, between 1 s and `maxRetryAfterSeconds`; with no job ended in the last minute it is
-   * `maxRetryAfterSeconds`.
+   * Builds the 503 `queue-full` rejection of a submission to `model`, whose queue holds `depth`
+   * jobs against `bound`. `Retry-After` is the time the model's recent drain rate needs to make
+   * room for one more job, between 1 s and `maxRetryAfterSeconds`; with no job ended in the
+   * last minute it is `maxRetryAfterSeconds`.
    */
-  async requireRoom(model: string): Promise<void> {
-    const bound = this.limits.maxDepthByModel.get(model) ?? this.limits.maxDepth;
-    const depth = await this.depth(model);
-    if (depth < bound) return;
+  async queueFull(model: string, depth: number, bound: number): Promise<GatewayError> {
     const rate = await this.redisCalls.run('queue_read', () => this.store.drainRate(model, this.clock.now()));
     const excess = depth - bound + 1;
     const retryAfterSeconds =
       rate > 0
         ? Math.min(this.limits.maxRetryAfterSeconds, Math.max(1, Math.ceil(excess / rate)))
         : this.limits.maxRetryAfterSeconds;
-    throw new GatewayError(
+    return new GatewayError(
       'queue_full',
       `the queue of model "${model}" holds ${depth} jobs, its limit is ${bound}; retry later`,
       { retryAfterSeconds, extensions: { queueDepth: depth, maxQueueDepth: bound } },

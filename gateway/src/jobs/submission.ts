@@ -1,6 +1,7 @@
-import { type AuditLog, type JobRecord, type Logger, sha256Hex } from '@medai-flow/common';
+import { type Admission, type AuditLog, type JobRecord, type Logger, sha256Hex } from '@medai-flow/common';
 import type { InputMediaType, PublishedModel } from '@medai-flow/contracts';
 import type { Principal } from '../auth/principal.js';
+import { GatewayError } from '../errors/gateway-error.js';
 import type { GatewayMetrics } from '../metrics/catalog.js';
 import { type IdempotencyStore, requestFingerprint } from './idempotency.js';
 import type { PreparedInput } from './input.js';
@@ -26,8 +27,9 @@ export interface SubmissionOutcome {
 }
 
 /**
- * Accepts submissions: Idempotency-Key handling, the queue depth bound, then the job. A
- * claimed key is released when the submission fails, so that a retry can go ahead.
+ * Accepts submissions: Idempotency-Key handling, then the job, which the subject's quota and
+ * the queue depth bound may reject. A claimed key is released when the submission fails, so
+ * that a retry can go ahead.
  */
 export class SubmissionService {
   constructor(
@@ -37,6 +39,7 @@ export class SubmissionService {
     private readonly metrics: GatewayMetrics,
     private readonly audit: AuditLog,
     private readonly logger: Logger,
+    private readonly options: { quotaRetryAfterSeconds: number },
   ) {}
 
   async submit(submission: Submission): Promise<SubmissionOutcome> {
@@ -83,8 +86,9 @@ export class SubmissionService {
 
   private async create(submission: Submission): Promise<JobRecord> {
     const { principal, manifest, prepared, options } = submission;
-    await this.queueState.requireRoom(manifest.name);
-    const record = await this.jobs.submit(principal, manifest, prepared, options);
+    const bound = this.queueState.bound(manifest.name);
+    const { record, admission } = await this.jobs.submit(principal, manifest, prepared, options, bound);
+    if (!admission.admitted) throw await this.rejection(manifest.name, admission, prepared.bytes.byteLength);
     this.metrics.jobsSubmitted.inc({ model: manifest.name });
     this.logger.info({ requestId: record.requestId, jobId: record.id, model: record.model }, 'job submitted');
     await this.audit.record(
@@ -101,5 +105,28 @@ export class SubmissionService {
       this.logger,
     );
     return record;
+  }
+
+  /** The error for a job that the quota or the queue depth bound rejected. */
+  private async rejection(
+    model: string,
+    admission: Extract<Admission, { admitted: false }>,
+    inputBytes: number,
+  ): Promise<GatewayError> {
+    const { limit, current, max } = admission;
+    if (limit === 'queue-depth') return this.queueState.queueFull(model, current, max);
+    const retryAfterSeconds = this.options.quotaRetryAfterSeconds;
+    if (limit === 'subject-jobs') {
+      return new GatewayError(
+        'quota_exceeded',
+        `this subject has ${current} unfinished jobs, the limit is ${max} (QUEUE_MAX_JOBS_PER_SUBJECT); retry when one has ended`,
+        { retryAfterSeconds, extensions: { limit: 'QUEUE_MAX_JOBS_PER_SUBJECT', current, max } },
+      );
+    }
+    return new GatewayError(
+      'quota_exceeded',
+      `the unfinished jobs of this subject hold ${current} input bytes; ${inputBytes} more would pass the limit of ${max} bytes (QUEUE_MAX_BYTES_PER_SUBJECT); retry when a job has ended`,
+      { retryAfterSeconds, extensions: { limit: 'QUEUE_MAX_BYTES_PER_SUBJECT', current, max, inputBytes } },
+    );
   }
 }

@@ -2,6 +2,7 @@ import { BULLMQ_PRIORITY, type QueueJobData } from '@medai-flow/contracts';
 import { type JobsOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { RedisKeys } from '../redis/keys.js';
+import type { Admission } from './admission.js';
 import type { JobRecord, JobStore } from './store.js';
 
 /** BullMQ job name of every inference job. */
@@ -37,9 +38,17 @@ export function inferenceJobOptions(record: JobRecord): JobsOptions {
   };
 }
 
+/** Per-subject limits that `enqueueJob` applies together with the model's queue depth bound. */
+export interface SubjectLimits {
+  maxJobsPerSubject: number;
+  maxBytesPerSubject: number;
+}
+
 /**
- * Stores the job record and its input, then queues the job. If queueing fails, the record
- * and input are deleted again and the error is rethrown, so no job is left half-submitted.
+ * Stores the job record and its input, then queues the job. With `limits`, the store checks the
+ * owner's quota and the queue depth bound atomically; a rejected job is neither stored nor queued. If
+ * queueing fails, the record and input are deleted again (releasing the quota) and the error
+ * is rethrown, so no job is left half-submitted.
  */
 export async function enqueueJob(
   queue: Queue<QueueJobData>,
@@ -47,12 +56,19 @@ export async function enqueueJob(
   record: JobRecord,
   input: Uint8Array,
   data: QueueJobData,
-): Promise<void> {
-  await store.create(record, input);
+  limits?: SubjectLimits & { maxQueueDepth: number },
+): Promise<Admission> {
+  const queueKeys = { wait: queue.toKey('wait'), prioritized: queue.toKey('prioritized') };
+  const admission = await store.create(record, input, limits && { ...limits, queueKeys });
+  if (!admission.admitted) return admission;
   try {
     await queue.add(INFERENCE_JOB_NAME, data, inferenceJobOptions(record));
   } catch (error) {
-    await store.discard(record.id).catch(() => undefined);
+    await store.discard(record).catch(() => undefined);
     throw error;
   }
+  // The job is queued now. If this removal fails, the entry stops counting after
+  // ADMISSION_HOLD_MS, and until then the depth is only overestimated by one.
+  await store.endAdmission(record).catch(() => undefined);
+  return admission;
 }

@@ -9,6 +9,14 @@ import {
 } from '@medai-flow/contracts';
 import type { Redis } from 'ioredis';
 import type { RedisKeys } from '../redis/keys.js';
+import {
+  ADMISSION_HOLD_MS,
+  type Admission,
+  type AdmissionLimits,
+  CREATE_SCRIPT,
+  DISCARD_SCRIPT,
+  toAdmission,
+} from './admission.js';
 
 /** A job as stored in its Redis hash. */
 export interface JobRecord {
@@ -86,7 +94,7 @@ redis.call('HDEL', KEYS[1], 'startedAt')
 return 1`;
 
 // Ends a job once: sets the terminal fields, starts the retention clock, deletes the input,
-// writes the tombstone, counts the job in its model's drain-rate bucket and announces the end
+// releases the owner's quota entry, writes the tombstone, counts the job in its model's drain-rate bucket and announces the end
 // on the job-ended channel. Returns 0 when the job had already ended (or never existed).
 const FINISH = `
 local status = redis.call('HGET', KEYS[1], 'status')
@@ -97,6 +105,11 @@ if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'result', ARGV[3], 'resultSha2
 if ARGV[6] ~= '' then redis.call('HSET', KEYS[1], 'error', ARGV[6]) end
 redis.call('EXPIRE', KEYS[1], ARGV[7])
 redis.call('DEL', KEYS[2])
+local quota = redis.call('HGET', KEYS[1], 'quota')
+if quota then
+  redis.call('ZREM', ARGV[14] .. quota .. ':jobs', ARGV[13])
+  redis.call('HDEL', ARGV[14] .. quota .. ':bytes', ARGV[13])
+end
 local owner = redis.call('HGET', KEYS[1], 'owner')
 redis.call('SET', KEYS[3], owner, 'EX', ARGV[8])
 local drained = ARGV[9] .. redis.call('HGET', KEYS[1], 'model') .. ':' .. ARGV[10]
@@ -121,20 +134,66 @@ export class JobStore {
     this.maxJobAgeSeconds = options.maxJobAgeSeconds ?? DEFAULT_MAX_JOB_AGE_SECONDS;
   }
 
-  /** Writes a new queued job and its input bytes in one transaction. */
-  async create(record: JobRecord, input: Uint8Array): Promise<void> {
-    await this.redis
-      .multi()
-      .hset(this.keys.job(record.id), serialize(record))
-      .expire(this.keys.job(record.id), this.maxJobAgeSeconds)
-      .set(this.keys.input(record.id), Buffer.from(input.buffer, input.byteOffset, input.byteLength))
-      .expire(this.keys.input(record.id), this.maxJobAgeSeconds)
-      .exec();
+  /**
+   * Writes a new queued job and its input bytes in one script, and counts the job against its
+   * owner's quota until `finish` or `discard` releases it. With `limits`, the job is stored only
+   * when the owner's unfinished jobs and their input bytes and the model's queue depth stay
+   * within them; the depth check counts jobs admitted in the last `ADMISSION_HOLD_MS` that
+   * `endAdmission` has not removed yet, so that concurrent submissions cannot pass the bound.
+   */
+  async create(record: JobRecord, input: Uint8Array, limits?: AdmissionLimits): Promise<Admission> {
+    const fields = Object.entries({ ...serialize(record), quota: this.keys.quotaId(record.owner) }).flat();
+    const reply = await this.redis.eval(
+      CREATE_SCRIPT,
+      7,
+      this.keys.job(record.id),
+      this.keys.input(record.id),
+      this.keys.quotaJobs(record.owner),
+      this.keys.quotaBytes(record.owner),
+      this.keys.admitting(record.model),
+      // Without limits the script reads no queue key, so the job key fills both places.
+      limits?.queueKeys.wait ?? this.keys.job(record.id),
+      limits?.queueKeys.prioritized ?? this.keys.job(record.id),
+      record.id,
+      String(record.createdAt),
+      String(this.maxJobAgeSeconds),
+      String(input.byteLength),
+      scriptLimit(limits?.maxJobsPerSubject),
+      scriptLimit(limits?.maxBytesPerSubject),
+      limits ? scriptLimit(limits.maxQueueDepth) : '-1',
+      String(ADMISSION_HOLD_MS),
+      Buffer.from(input.buffer, input.byteOffset, input.byteLength),
+      ...fields,
+    );
+    return toAdmission(reply);
   }
 
-  /** Deletes a job that could not be queued, with its input. */
-  async discard(id: string): Promise<void> {
-    await this.redis.del(this.keys.job(id), this.keys.input(id));
+  /** Stops counting an admitted job in its model's queue depth, once BullMQ holds it. */
+  async endAdmission(record: Pick<JobRecord, 'id' | 'model'>): Promise<void> {
+    await this.redis.zrem(this.keys.admitting(record.model), record.id);
+  }
+
+  /** Deletes a job that could not be queued, with its input, and releases its quota. */
+  async discard(record: Pick<JobRecord, 'id' | 'model' | 'owner'>): Promise<void> {
+    await this.redis.eval(
+      DISCARD_SCRIPT,
+      5,
+      this.keys.job(record.id),
+      this.keys.input(record.id),
+      this.keys.quotaJobs(record.owner),
+      this.keys.quotaBytes(record.owner),
+      this.keys.admitting(record.model),
+      record.id,
+    );
+  }
+
+  /** Unfinished jobs of `subject` and the input bytes they hold, as the quota counts them. */
+  async quotaUsage(subject: string): Promise<{ jobs: number; bytes: number }> {
+    const [jobs, sizes] = await Promise.all([
+      this.redis.zcard(this.keys.quotaJobs(subject)),
+      this.redis.hvals(this.keys.quotaBytes(subject)),
+    ]);
+    return { jobs, bytes: sizes.reduce((sum, size) => sum + Number(size), 0) };
   }
 
   async get(id: string): Promise<JobRecord | null> {
@@ -209,6 +268,7 @@ export class JobStore {
       String(DRAIN_BUCKET_SECONDS * (DRAIN_WINDOW_BUCKETS + 1)),
       this.keys.jobEndedChannel,
       id,
+      this.keys.quotaPrefix,
     );
     return ended === 1;
   }
@@ -244,6 +304,11 @@ export function toRepresentation(record: JobRecord, queuePosition?: number): Job
   if (record.result) representation.result = record.result;
   if (record.error) representation.error = record.error;
   return representation;
+}
+
+/** A limit as a script argument; no limit is the largest safe integer. */
+function scriptLimit(limit: number | undefined): string {
+  return String(Math.min(limit ?? Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER));
 }
 
 function serialize(record: JobRecord): Record<string, string> {

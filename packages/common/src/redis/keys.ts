@@ -32,6 +32,34 @@ export class RedisKeys {
     return `${this.prefix}:idem:${sha256Hex(`${subject}\n${key}`)}`;
   }
 
+  /** Prefix of a subject's quota keys: `<prefix><sha256(subject)>:jobs` and `:bytes`. */
+  get quotaPrefix(): string {
+    return `${this.prefix}:quota:`;
+  }
+
+  /** SHA-256 of a subject, as its quota keys and job records name it (subjects are client text). */
+  quotaId(subject: string): string {
+    return sha256Hex(subject);
+  }
+
+  /** Sorted set: ids of a subject's unfinished jobs, scored by creation time (epoch ms). */
+  quotaJobs(subject: string): string {
+    return `${this.quotaPrefix}${this.quotaId(subject)}:jobs`;
+  }
+
+  /** Hash: job id to input size in bytes, for a subject's unfinished jobs. */
+  quotaBytes(subject: string): string {
+    return `${this.quotaPrefix}${this.quotaId(subject)}:bytes`;
+  }
+
+  /**
+   * Sorted set: ids of a model's jobs that passed the queue depth check but may not be in the
+   * BullMQ queue yet, scored by admission time (epoch ms).
+   */
+  admitting(model: string): string {
+    return `${this.prefix}:admitting:${model}`;
+  }
+
   /** Hash: model name to published manifest JSON. */
   get models(): string {
     return `${this.prefix}:models`;

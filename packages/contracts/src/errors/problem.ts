@@ -25,6 +25,8 @@ export const PROBLEM_CODES = {
   'invalid-input': { status: 422, title: 'Invalid input' },
   'idempotency-key-reused': { status: 422, title: 'Idempotency-Key reused with another body' },
   'rate-limited': { status: 429, title: 'Too many requests' },
+  /** A subject has as many unfinished jobs, or as many input bytes in them, as it may have. */
+  'quota-exceeded': { status: 429, title: 'Job quota exceeded' },
   'header-too-large': { status: 431, title: 'Request header fields too large' },
   'internal-error': { status: 500, title: 'Internal server error' },
   'service-unavailable': { status: 503, title: 'Service unavailable' },
