@@ -108,18 +108,48 @@ function writeValue(view: DataView, datatype: TensorDatatype, offset: number, va
   }
 }
 
+/** Largest finite FP32 value; a larger magnitude is stored as infinity. */
+const FP32_MAX = 3.4028234663852886e38;
+
+/**
+ * Describes a wrong element for a problem by its JSON type. The element is never serialized,
+ * because an element can be an object nested a million levels deep, which overflows the stack of
+ * `JSON.stringify`, or a string of megabytes.
+ */
+function describeElement(value: unknown): string | number | boolean {
+  if (typeof value === 'number') return Number.isFinite(value) ? value : String(value);
+  if (typeof value === 'boolean') return value;
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'array';
+  return typeof value;
+}
+
 /** Converts one element to the number stored, or throws naming the element (`field`). */
 function elementValue(value: unknown, datatype: TensorDatatype, field: string): number {
-  // The problem echoes at most 100 characters of a wrong element, however large the client sent it.
-  const received = typeof value === 'number' ? value : String(JSON.stringify(value)).slice(0, 100);
   if (datatype === 'BOOL') {
-    if (typeof value !== 'boolean') throw mismatch(`${field} must be a boolean`, field, 'BOOL', received);
+    if (typeof value !== 'boolean') {
+      throw mismatch(`${field} must be a boolean`, field, 'BOOL', describeElement(value));
+    }
     return value ? 1 : 0;
   }
-  if (typeof value !== 'number') throw mismatch(`${field} must be a number`, field, datatype, received);
+  if (typeof value !== 'number') {
+    throw mismatch(`${field} must be a number`, field, datatype, describeElement(value));
+  }
+  // JSON.parse turns a number literal beyond the FP64 range, such as 1e400, into Infinity.
+  if (!Number.isFinite(value)) {
+    throw mismatch(`${field} must be a finite number`, field, datatype, describeElement(value));
+  }
   const range = INTEGER_RANGES[datatype];
   if (range && (!Number.isInteger(value) || value < range[0] || value > range[1])) {
     throw mismatch(`${field} is not a valid ${datatype} value`, field, datatype, value);
+  }
+  if (datatype === 'FP32' && !Number.isFinite(Math.fround(value))) {
+    throw mismatch(
+      `${field} is outside the FP32 range of -${FP32_MAX} to ${FP32_MAX}`,
+      field,
+      datatype,
+      value,
+    );
   }
   return value;
 }
