@@ -34,10 +34,15 @@ interface LoadResult {
   errors: number;
 }
 
-/** Runs the bare Hono app in this process and prints its port; the parent process starts it. */
+/**
+ * Runs the bare Hono app in this process and prints its port; the parent process starts it.
+ * It serves the same path and JSON body as the gateway's authenticated route (BENCH_BARE_BODY),
+ * so that the ratio measures the edge chain, not a difference in the handlers' work.
+ */
 function serveBare(): void {
+  const body = process.env.BENCH_BARE_BODY ?? '{}';
   const app = new Hono();
-  app.get('/bare', (c) => c.json({ status: 'ok' }));
+  app.get('/v1/models/:model', (c) => c.body(body, 200, { 'content-type': 'application/json' }));
   serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => {
     process.stdout.write(`${JSON.stringify({ msg: 'bare listening', port: info.port })}\n`);
   });
@@ -185,9 +190,6 @@ async function main(): Promise<void> {
       'gateway listening',
     );
     children.push(gateway.child);
-    const bare = await startChild([fileURLToPath(import.meta.url), '--serve-bare'], {}, 'bare listening');
-    children.push(bare.child);
-
     const token = await new SignJWT({ scope: 'jobs:read' })
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject('bench')
@@ -200,12 +202,18 @@ async function main(): Promise<void> {
     const probe = await fetch(`${gatewayOrigin}/v1/models/nuclei-unet`, { headers: authenticated });
     if (probe.status !== 200)
       throw new Error(`the authenticated probe returned status ${probe.status}, expected 200`);
+    const bare = await startChild(
+      [fileURLToPath(import.meta.url), '--serve-bare'],
+      { BENCH_BARE_BODY: await probe.text() },
+      'bare listening',
+    );
+    children.push(bare.child);
 
     console.log(
       `gateway benchmark: ${connections} connections, ${ROUNDS} interleaved rounds of ${durationMs / 1000} s per target (medians shown), loopback`,
     );
     const targets: [string, string, string, Record<string, string>][] = [
-      ['bare Hono route', `http://127.0.0.1:${bare.port}`, '/bare', {}],
+      ['bare Hono route', `http://127.0.0.1:${bare.port}`, '/v1/models/nuclei-unet', {}],
       ['gateway /healthz (no auth)', gatewayOrigin, '/healthz', {}],
       ['authenticated gateway route', gatewayOrigin, '/v1/models/nuclei-unet', authenticated],
     ];
