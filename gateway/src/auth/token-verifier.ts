@@ -121,6 +121,11 @@ export class TokenVerifier {
   private toPrincipal(token: string, payload: JWTPayload, nowMs: number): Principal {
     const expiresAt = payload.exp as number;
     const lifetime = expiresAt - Math.floor(nowMs / 1000);
+    // jose checks `iat` only against a maximum token age. A token issued in the future would
+    // outlive a subject revocation, which rejects tokens issued up to the revocation time.
+    if (typeof payload.iat === 'number' && payload.iat > nowMs / 1000 + this.options.clockToleranceSeconds) {
+      throw invalid('the "iat" claim check failed (the token is issued in the future)', 'claim');
+    }
     if (lifetime > this.options.maxLifetimeSeconds + this.options.clockToleranceSeconds) {
       throw invalid(
         `the token lives longer than the ${this.options.maxLifetimeSeconds} s the gateway accepts`,

@@ -1,0 +1,52 @@
+import { SignJWT } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mintToken, testJwtSecret } from '../../test-support/tokens.js';
+import { bearer, createTestGateway, problemOf, type TestGateway } from './support.js';
+
+/** Mints an HS256 token for `sub` issued `issuedInSeconds` from now, valid for 10 minutes. */
+async function tokenIssuedIn(issuedInSeconds: number, sub = 'carol'): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  return new SignJWT({ scope: 'jobs:read jobs:write' })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setSubject(sub)
+    .setIssuedAt(now + issuedInSeconds)
+    .setExpirationTime(now + 600)
+    .sign(new TextEncoder().encode(testJwtSecret));
+}
+
+describe('when the token iat is in the future', () => {
+  let gateway: TestGateway;
+  beforeAll(async () => {
+    gateway = await createTestGateway('token-iat', { env: { AUTH_CLOCK_TOLERANCE_SECONDS: '30' } });
+  });
+  afterAll(() => gateway.dispose());
+
+  const models = (token: string) => gateway.request('/v1/models', { headers: bearer(token) });
+
+  it('returns 401 with invalid_token', async () => {
+    const response = await models(await tokenIssuedIn(3_000));
+
+    expect(response.status).toBe(401);
+    expect(response.headers.get('www-authenticate')).toContain('error="invalid_token"');
+    expect((await problemOf(response)).detail).toContain('"iat"');
+  });
+
+  it('accepts an iat within the clock tolerance', async () => {
+    const response = await models(await tokenIssuedIn(20));
+
+    expect(response.status).toBe(200);
+  });
+
+  it('cannot outlive a subject revocation', async () => {
+    const futureToken = await tokenIssuedIn(3_000, 'dave');
+    const admin = await mintToken({ sub: 'root', roles: ['admin'] });
+    const revoked = await gateway.request('/v1/auth/revoke', {
+      method: 'POST',
+      headers: { ...bearer(admin), 'content-type': 'application/json' },
+      body: JSON.stringify({ sub: 'dave' }),
+    });
+    expect(revoked.status).toBe(204);
+
+    expect((await models(futureToken)).status).toBe(401);
+  });
+});
