@@ -39,7 +39,8 @@ export async function prepareInput(
     return { kind: 'image', image };
   }
   if (layout === 'NCDHW' && mediaType === 'application/x-nifti') {
-    const volume = await decodeNifti(bytes);
+    const [, , depth = -1, height = -1, width = -1] = (manifest.inputs[0] as { shape: number[] }).shape;
+    const volume = await decodeNifti(bytes, [width, height, depth]);
     normalizeInPlace(volume.data, normalize);
     return { kind: 'volume', volume };
   }
