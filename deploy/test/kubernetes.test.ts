@@ -276,6 +276,19 @@ describe('aks overlay', () => {
     }
   });
 
+  it('routes only the client APIs through the ingress', () => {
+    const rules = find('Ingress', 'gateway').spec.rules;
+    const paths = rules.flatMap(
+      (rule: { http: { paths: { path: string; pathType: string }[] } }) => rule.http.paths,
+    );
+    expect(paths.map((entry: { path: string }) => entry.path).sort()).toEqual(['/v1', '/v2']);
+    expect(paths.every((entry: { pathType: string }) => entry.pathType === 'Prefix')).toBe(true);
+    const routes = (path: string) =>
+      paths.some((entry: { path: string }) => path === entry.path || path.startsWith(`${entry.path}/`));
+    expect(routes('/metrics')).toBe(false);
+    expect(routes('/v1/models')).toBe(true);
+  });
+
   describe('network policies', () => {
     const policy = (name: string) => find('NetworkPolicy', name).spec;
 

@@ -6,6 +6,7 @@ import { problemFor, problemResponse } from './http/problem.js';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics/catalog.js';
 import { type AuthDeps, requireToken } from './middleware/auth/index.js';
 import { httpMetrics } from './middleware/metrics/index.js';
+import { rejectUnsafePaths } from './middleware/path-guard/index.js';
 import { clientAddress } from './middleware/rate-limit/index.js';
 import { corsAllowlist, requestId, securityHeaders } from './middleware/security-headers/index.js';
 import { registerHealthRoutes } from './routes/health.js';
@@ -52,6 +53,7 @@ export function createApp(options: CreateAppOptions): GatewayApp {
   app.use(httpMetrics(metrics));
   app.use(requestId());
   app.use(securityHeaders());
+  app.use(rejectUnsafePaths());
   if (services.config.CORS_ALLOWED_ORIGINS.length > 0)
     app.use(corsAllowlist(services.config.CORS_ALLOWED_ORIGINS));
   app.use(clientAddress(services.addresses));

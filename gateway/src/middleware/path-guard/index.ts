@@ -1,0 +1,1 @@
+export { isUnsafePath, rejectUnsafePaths } from './path-guard.js';
