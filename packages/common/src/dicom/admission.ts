@@ -9,6 +9,55 @@ export const UNCOMPRESSED_TRANSFER_SYNTAXES: ReadonlySet<string> = new Set([
 /** Tag of the pixel data element (7FE0,0010); parsing can stop there to read only the header. */
 export const PIXEL_DATA_TAG = 'x7fe00010';
 
+/** Longest tag value echoed in a rejection, in characters; a file can hold a value of megabytes. */
+const MAX_ECHOED_VALUE_CHARS = 64;
+/** Longest parser message echoed in a rejection, in characters. */
+const MAX_ECHOED_REASON_CHARS = 200;
+
+/** Names of transfer syntaxes that clients send and the workers cannot read, for rejections. */
+const TRANSFER_SYNTAX_NAMES: Readonly<Record<string, string>> = {
+  '1.2.840.10008.1.2.2': 'explicit VR big endian',
+  '1.2.840.10008.1.2.1.99': 'deflated explicit VR little endian',
+};
+
+function truncate(text: string, maxChars: number): string {
+  return text.length <= maxChars ? text : `${text.slice(0, maxChars)}...`;
+}
+
+/**
+ * Extracts a readable message from what dicom-parser throws: a string, an object whose
+ * `exception` is the message (with the partly parsed `dataSet`), or an Error.
+ */
+function parseErrorMessage(error: unknown): string {
+  const thrown =
+    typeof error === 'object' && error !== null && 'exception' in error
+      ? (error as { exception: unknown }).exception
+      : error;
+  if (typeof thrown === 'string') return truncate(thrown, MAX_ECHOED_REASON_CHARS);
+  const message = (thrown as { message?: unknown } | null | undefined)?.message;
+  if (typeof message === 'string') return truncate(message, MAX_ECHOED_REASON_CHARS);
+  return 'unknown parser error';
+}
+
+function unsupportedSyntax(syntax: string): DicomRejection {
+  const name = TRANSFER_SYNTAX_NAMES[syntax];
+  const shown = truncate(syntax, MAX_ECHOED_VALUE_CHARS);
+  return {
+    code: 'unsupported-media-type',
+    detail: `DICOM transfer syntax ${shown}${name ? ` (${name})` : ''} is not supported; send implicit or explicit VR little endian (1.2.840.10008.1.2 or 1.2.840.10008.1.2.1)`,
+  };
+}
+
+/** Reads the transfer syntax from the Part 10 meta header; undefined when that header cannot be read. */
+function metaTransferSyntax(bytes: Uint8Array): string | undefined {
+  try {
+    return dicomParser.readPart10Header(bytes).string('x00020010') ?? undefined;
+  } catch {
+    // The caller reports the error of the full parse, which covers this one.
+    return undefined;
+  }
+}
+
 /** Reason a DICOM file cannot be run by a model; `code` is a problem code of the HTTP API. */
 export interface DicomRejection {
   code: 'unsupported-media-type' | 'invalid-input';
@@ -26,8 +75,10 @@ export function parseDicom(
   try {
     return dicomParser.parseDicom(bytes, options.headerOnly ? { untilTag: PIXEL_DATA_TAG } : undefined);
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    return { code: 'invalid-input', detail: `DICOM file cannot be parsed: ${reason}` };
+    // A file in a syntax the workers cannot read gets 415 even when its data set does not parse.
+    const syntax = metaTransferSyntax(bytes);
+    if (syntax !== undefined && !UNCOMPRESSED_TRANSFER_SYNTAXES.has(syntax)) return unsupportedSyntax(syntax);
+    return { code: 'invalid-input', detail: `DICOM file cannot be parsed: ${parseErrorMessage(error)}` };
   }
 }
 
@@ -41,17 +92,12 @@ export function checkDicomAdmission(
   modalities: readonly string[],
 ): DicomRejection | undefined {
   const syntax = dataSet.string('x00020010') ?? '1.2.840.10008.1.2';
-  if (!UNCOMPRESSED_TRANSFER_SYNTAXES.has(syntax)) {
-    return {
-      code: 'unsupported-media-type',
-      detail: `DICOM transfer syntax ${syntax} is not supported; send implicit or explicit VR little endian (1.2.840.10008.1.2 or 1.2.840.10008.1.2.1)`,
-    };
-  }
+  if (!UNCOMPRESSED_TRANSFER_SYNTAXES.has(syntax)) return unsupportedSyntax(syntax);
   const modality = dataSet.string('x00080060') ?? '(none)';
   if (modalities.length > 0 && !modalities.includes(modality)) {
     return {
       code: 'invalid-input',
-      detail: `DICOM modality ${modality} is not accepted; the model accepts ${modalities.join(', ')}`,
+      detail: `DICOM modality ${truncate(modality, MAX_ECHOED_VALUE_CHARS)} is not accepted; the model accepts ${modalities.join(', ')}`,
     };
   }
   const frames = dataSet.intString('x00280008') ?? 1;
