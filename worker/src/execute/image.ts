@@ -57,6 +57,8 @@ async function runTiles(
   let inferenceMs = 0;
   const tiles = planTiles(image.width, image.height, tileWidth, tileHeight, halo);
   for (const tile of tiles) {
+    // pool.run also checks the signal, but only after the tile was copied out of the image.
+    signal.throwIfAborted();
     const input = extractTile(image.data, image.width, image.height, tile, tileWidth, tileHeight);
     const feeds = floatFeed(manifest, input, [1, 1, tileHeight, tileWidth]);
     const result = await runModel(pool, manifest, feeds, 'none', signal);

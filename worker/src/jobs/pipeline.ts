@@ -24,7 +24,7 @@ export async function runPipeline(
 ): Promise<PipelineOutput> {
   const { manifest, pool } = runtime;
   const started = performance.now();
-  const input = await prepareInput(manifest, data.input, bytes);
+  const input = await prepareInput(manifest, data.input, bytes, signal);
   signal.throwIfAborted();
   if (data.rawOutputs) checkRawOutputSize(manifest, input, maxRawOutputElements);
   const preprocessMs = performance.now() - started;

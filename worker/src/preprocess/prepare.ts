@@ -16,6 +16,7 @@ export async function prepareInput(
   manifest: ModelManifest,
   input: JobInput,
   bytes: Uint8Array,
+  signal?: AbortSignal,
 ): Promise<PreparedInput> {
   const mediaType = input.kind === 'tensors' ? 'application/json' : input.mediaType;
   if (!manifest.accepts.mediaTypes.includes(mediaType)) {
@@ -35,13 +36,17 @@ export async function prepareInput(
       mediaType === 'application/dicom'
         ? decodeDicom(bytes, { modalities: manifest.accepts.modalities ?? [] })
         : await decodeImage(bytes);
+    await checkpoint(signal);
     normalizeInPlace(image.data, normalize);
+    await checkpoint(signal);
     return { kind: 'image', image };
   }
   if (layout === 'NCDHW' && mediaType === 'application/x-nifti') {
     const [, , depth = -1, height = -1, width = -1] = (manifest.inputs[0] as { shape: number[] }).shape;
     const volume = await decodeNifti(bytes, [width, height, depth]);
+    await checkpoint(signal);
     normalizeInPlace(volume.data, normalize);
+    await checkpoint(signal);
     return { kind: 'volume', volume };
   }
   throw new JobFailure(
@@ -74,4 +79,15 @@ function checkFeeds(manifest: ModelManifest, feeds: Record<string, WireTensor>):
       );
     }
   }
+}
+
+/**
+ * Lets pending events run, then throws when `signal` has aborted. A cancel request or a
+ * deadline reaches the signal through the event loop, which the synchronous decoding and
+ * normalisation loops block, so a check without the yield would not see it.
+ */
+async function checkpoint(signal: AbortSignal | undefined): Promise<void> {
+  if (!signal) return;
+  await new Promise((resolveYield) => setImmediate(resolveYield));
+  signal.throwIfAborted();
 }

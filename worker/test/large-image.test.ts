@@ -1,0 +1,56 @@
+import { MAX_IMAGE_PIXELS } from '@medai-flow/contracts';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pngWithSize } from '../../test-support/images.js';
+import type { WorkerService } from '../dist/index.js';
+import { startInProcess, TestClient } from './harness.js';
+
+/** A mid-grey PNG of `width` × `height`: small to send, slow to decode and normalise. */
+function greyPng(width: number, height: number): Promise<Buffer> {
+  return sharp({ create: { width, height, channels: 3, background: { r: 128, g: 128, b: 128 } } })
+    .png()
+    .toBuffer();
+}
+
+describe('nuclei-unet jobs with large images', () => {
+  let client: TestClient;
+  let service: WorkerService;
+
+  beforeAll(async () => {
+    client = TestClient.create('large-image');
+    service = await startInProcess(client.prefix, { INFERENCE_THREADS: '1' });
+  });
+
+  afterAll(async () => {
+    await service?.close();
+    await client?.close();
+  });
+
+  it('pixel limit is 8192 squared', () => {
+    expect(MAX_IMAGE_PIXELS).toBe(8192 * 8192);
+  });
+
+  it('image just over the limit fails', async () => {
+    const id = await client.submitMedia('nuclei-unet', 'image/png', pngWithSize(8193, 8192));
+    const record = await client.waitFor(id);
+    expect(record.status).toBe('failed');
+    expect(record.error?.detail).toBe(
+      'the image has 8193 × 8192 = 67117056 pixels; the limit is 67108864 pixels',
+    );
+  });
+
+  it('cancel during preprocessing ends the job promptly', async () => {
+    // Decoding this image takes about 0.6 s and normalising it 1.5 s on a 2-core test machine.
+    const id = await client.submitMedia('nuclei-unet', 'image/png', await greyPng(8192, 8192));
+    await client.waitFor(id, 'running');
+    const requested = performance.now();
+    expect(await client.store.requestCancel(id)).toBe(true);
+
+    const record = await client.waitFor(id, undefined, 30_000);
+    const elapsedMs = performance.now() - requested;
+    console.info(`8192 x 8192 image: cancelled ${elapsedMs.toFixed(0)} ms after the request`);
+    expect(record.status).toBe('cancelled');
+    expect(record.error?.type).toMatch(/\/job-cancelled$/);
+    expect(elapsedMs).toBeLessThan(1_200);
+  });
+});
