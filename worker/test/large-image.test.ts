@@ -3,7 +3,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pngWithSize } from '../../test-support/images.js';
 import type { WorkerService } from '../dist/index.js';
-import { startInProcess, TestClient } from './harness.js';
+import { largeNucleiPng, startInProcess, TestClient } from './harness.js';
 
 /** A mid-grey PNG of `width` × `height`: small to send, slow to decode and normalise. */
 function greyPng(width: number, height: number): Promise<Buffer> {
@@ -52,5 +52,32 @@ describe('nuclei-unet jobs with large images', () => {
     expect(record.status).toBe('cancelled');
     expect(record.error?.type).toMatch(/\/job-cancelled$/);
     expect(elapsedMs).toBeLessThan(1_200);
+  });
+});
+
+describe('raw outputs of large images', () => {
+  let client: TestClient;
+  let service: WorkerService;
+
+  beforeAll(async () => {
+    client = TestClient.create('raw-outputs');
+    service = await startInProcess(client.prefix, { INFERENCE_THREADS: '1' });
+  });
+
+  afterAll(async () => {
+    await service?.close();
+    await client?.close();
+  });
+
+  it('2048 squared raw output fails naming the limit', async () => {
+    const id = await client.submitMedia('nuclei-unet', 'image/png', await largeNucleiPng(), {
+      rawOutputs: true,
+    });
+    const record = await client.waitFor(id);
+    expect(record.status).toBe('failed');
+    expect(record.error?.type).toMatch(/\/invalid-input$/);
+    expect(record.error?.detail).toBe(
+      'raw outputs of nuclei-unet would have 4194304 elements; the limit is 1048576 elements (MAX_RAW_OUTPUT_ELEMENTS), so submit a smaller input or omit outputs=raw',
+    );
   });
 });

@@ -65,7 +65,7 @@ function checkRawOutputSize(manifest: ModelManifest, input: PreparedInput, maxEl
   if (elements > maxElements) {
     throw new JobFailure(
       'invalid-input',
-      `raw outputs of ${manifest.name} would have ${elements} elements, more than the ${maxElements} a result may carry (MAX_RAW_OUTPUT_ELEMENTS)`,
+      `raw outputs of ${manifest.name} would have ${elements} elements; the limit is ${maxElements} elements (MAX_RAW_OUTPUT_ELEMENTS), so submit a smaller input or omit outputs=raw`,
     );
   }
 }

@@ -21,7 +21,7 @@ export function toV2Output(name: string, tensor: WireTensor, maxElements: number
   if (tensor.data.length > maxElements) {
     throw new JobFailure(
       'invalid-input',
-      `raw output ${name} has ${tensor.data.length} elements, more than the ${maxElements} a result may carry (MAX_RAW_OUTPUT_ELEMENTS)`,
+      `raw output ${name} has ${tensor.data.length} elements; the limit is ${maxElements} elements (MAX_RAW_OUTPUT_ELEMENTS), so submit a smaller input or omit outputs=raw`,
     );
   }
   return {
