@@ -1,8 +1,8 @@
 import { Hono } from 'hono';
-import { GatewayError } from './errors/gateway-error.js';
 import { methodAwareNotFound } from './http/allowed-methods.js';
 import { type Clock, type GatewayEnv, systemClock } from './http/context.js';
 import { problemFor, problemResponse } from './http/problem.js';
+import { clientClosedError, isClientAbort, requestFailureLog } from './http/request-errors.js';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics/catalog.js';
 import { type AuthDeps, requireToken } from './middleware/auth/index.js';
 import { httpMetrics } from './middleware/metrics/index.js';
@@ -33,13 +33,13 @@ export interface GatewayApp {
 
 function registerErrorHandlers(app: Hono<GatewayEnv>, services: GatewayServices): void {
   app.notFound(methodAwareNotFound(() => app.routes));
+  const logFailure = requestFailureLog(services.logger);
   app.onError((error, c) => {
     const requestId = c.get('requestId');
+    if (isClientAbort(error, c.env?.incoming))
+      return problemResponse(c, problemFor(clientClosedError(error), requestId));
     const parts = problemFor(error, requestId);
-    if (parts.status >= 500) {
-      const cause = error instanceof GatewayError ? error.cause : error;
-      services.logger.error({ requestId, err: cause, status: parts.status }, 'request failed');
-    }
+    if (parts.status >= 500) logFailure(error, requestId, parts.status);
     return problemResponse(c, parts);
   });
 }
