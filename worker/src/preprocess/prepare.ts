@@ -2,6 +2,7 @@ import type { JobInput, ModelManifest } from '@medai-flow/contracts';
 import { JobFailure } from '../errors.js';
 import type { WireTensor } from '../inference/index.js';
 import { decodeDicom } from './dicom.js';
+import { mayOverflow, requireFinite } from './finite.js';
 import { decodeImage } from './image.js';
 import { decodeNifti } from './nifti.js';
 import { normalizeInPlace } from './normalize.js';
@@ -36,16 +37,21 @@ export async function prepareInput(
       mediaType === 'application/dicom'
         ? decodeDicom(bytes, { modalities: manifest.accepts.modalities ?? [] })
         : await decodeImage(bytes);
+    const description = mediaType === 'application/dicom' ? 'the DICOM image' : 'the image';
+    requireFinite(image.data, `${description} after decoding and rescaling`);
     await checkpoint(signal);
     normalizeInPlace(image.data, normalize);
+    if (mayOverflow(normalize)) requireFinite(image.data, `${description} after normalisation`);
     await checkpoint(signal);
     return { kind: 'image', image };
   }
   if (layout === 'NCDHW' && mediaType === 'application/x-nifti') {
     const [, , depth = -1, height = -1, width = -1] = (manifest.inputs[0] as { shape: number[] }).shape;
     const volume = await decodeNifti(bytes, [width, height, depth]);
+    requireFinite(volume.data, 'the NIfTI volume after decoding and scaling');
     await checkpoint(signal);
     normalizeInPlace(volume.data, normalize);
+    if (mayOverflow(normalize)) requireFinite(volume.data, 'the NIfTI volume after normalisation');
     await checkpoint(signal);
     return { kind: 'volume', volume };
   }
