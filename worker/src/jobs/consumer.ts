@@ -2,6 +2,7 @@ import { type Redis, type RedisKeys, throttledErrorLog } from '@medai-flow/commo
 import type { QueueJobData } from '@medai-flow/contracts';
 import { type Job, Worker } from 'bullmq';
 import { toJobError } from '../errors.js';
+import { finishWithRetry } from './finish.js';
 import { createProcessor, type ProcessorDependencies } from './processor.js';
 
 /** BullMQ's reason for a job that stalled more than `maxStalledCount` times (bullmq 6). */
@@ -68,7 +69,9 @@ async function endQueueFailure(
       )
     : toJobError('inference-failed', `the queue failed the job: ${error.message}`);
   try {
-    if (await deps.store.finish(jobId, { status: 'failed', error: jobError }, deps.now())) {
+    const logger = deps.logger.child({ jobId, model: deps.runtime.manifest.name });
+    const outcome = { status: 'failed' as const, error: jobError };
+    if (await finishWithRetry({ store: deps.store, jobId, outcome, now: deps.now(), logger })) {
       deps.metrics.jobsProcessed.inc({ model: deps.runtime.manifest.name, outcome: 'failed' });
       deps.logger.info(
         {

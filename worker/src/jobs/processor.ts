@@ -11,6 +11,7 @@ import { JobFailure, toJobError } from '../errors.js';
 import type { JobOutcome, WorkerMetrics } from '../metrics/index.js';
 import type { ModelRuntime } from '../models/index.js';
 import type { ActiveJobs, StopReason } from './active.js';
+import { FinishFailed, finishWithRetry } from './finish.js';
 import { failureOutcome } from './outcome.js';
 import { runPipeline } from './pipeline.js';
 
@@ -102,6 +103,8 @@ async function runTracked(
       onlyFrom: 'running',
     });
   } catch (error) {
+    // The end could not be written: failing it again would wait as long and fail alike.
+    if (error instanceof FinishFailed) throw error;
     const reason = controller.signal.aborted ? (controller.signal.reason as StopReason) : undefined;
     if (reason === 'shutdown') {
       await handBack(job, token, deps, logger);
@@ -144,7 +147,10 @@ async function expire(deps: ProcessorDependencies, jobId: string, logger: Logger
   const now = deps.now();
   const model = deps.runtime.manifest.name;
   const error = toJobError('deadline-exceeded', 'the deadline passed before the job started');
-  if (await deps.store.finish(jobId, { status: 'expired', error }, now, 'queued')) {
+  const expired = { status: 'expired' as const, error };
+  if (
+    await finishWithRetry({ store: deps.store, jobId, outcome: expired, now, onlyFrom: 'queued', logger })
+  ) {
     countOutcome(deps, model, 'expired', logger, 'deadline-exceeded');
     return;
   }
@@ -160,10 +166,20 @@ interface Ending {
   onlyFrom?: 'queued' | 'running';
 }
 
-/** Finishes the record once; counts and logs the outcome only when this call ended the job. */
+/**
+ * Finishes the record once, retrying while Redis rejects the write; counts and logs the outcome
+ * only when this call ended the job. Throws `FinishFailed` when the retries run out.
+ */
 async function end(deps: ProcessorDependencies, ending: Ending): Promise<void> {
   const { jobId, outcome, logger } = ending;
-  const ended = await deps.store.finish(jobId, outcome, deps.now(), ending.onlyFrom);
+  const ended = await finishWithRetry({
+    store: deps.store,
+    jobId,
+    outcome,
+    now: deps.now(),
+    ...(ending.onlyFrom ? { onlyFrom: ending.onlyFrom } : {}),
+    logger,
+  });
   if (!ended) {
     logger.info({ outcome: outcome.status }, 'job already ended');
     return;
