@@ -96,6 +96,11 @@ export const gatewayEnvSchema = sharedEnvSchema
     HEADERS_TIMEOUT_MS: positiveInt().default(10_000),
     /** Time a client has to send a whole request, body included, in milliseconds. */
     REQUEST_TIMEOUT_MS: positiveInt().default(120_000),
+    /**
+     * Time open requests get to finish after SIGTERM before their connections are closed, in
+     * seconds. Keep it below the pod's termination grace period (70 s in deploy/k8s).
+     */
+    SHUTDOWN_GRACE_SECONDS: positiveInt().default(20),
     /** Idle time after which a keep-alive connection is closed, in milliseconds. */
     KEEP_ALIVE_TIMEOUT_MS: positiveInt().default(5_000),
     /** Per-subject limit on authenticated routes, requests per minute (also the burst size). */

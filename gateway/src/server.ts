@@ -14,7 +14,10 @@ export interface GatewayServer {
   server: Server;
   /** The port actually bound (PORT=0 picks a free one). */
   port: number;
-  /** Stops accepting connections and waits for open requests to finish; idempotent. */
+  /**
+   * Stops accepting connections, closes idle keep-alive connections at once and waits for open
+   * requests to finish, closing their connections after `SHUTDOWN_GRACE_SECONDS`; idempotent.
+   */
   close(): Promise<void>;
 }
 
@@ -89,7 +92,14 @@ export async function startServer(gateway: GatewayApp, config: GatewayConfig): P
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= new Promise<void>((resolveClose, rejectClose) => {
-      server.close((error) => (error ? rejectClose(error) : resolveClose()));
+      // A slow client may hold its request for up to REQUEST_TIMEOUT_MS, longer than Kubernetes
+      // waits before SIGKILL, so connections still open after the grace are cut.
+      const forceClose = setTimeout(() => server.closeAllConnections(), config.SHUTDOWN_GRACE_SECONDS * 1000);
+      server.close((error) => {
+        clearTimeout(forceClose);
+        if (error) rejectClose(error);
+        else resolveClose();
+      });
       server.closeIdleConnections();
     });
     return closing;
