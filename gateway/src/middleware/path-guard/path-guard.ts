@@ -14,7 +14,7 @@ function rawPath(target: string): string {
   return end === -1 ? path : path.slice(0, end);
 }
 
-/** Whether a raw path has a `.` or `..` segment (plain or percent-encoded, any case) or an encoded separator. */
+/** Checks whether a raw path has a `.` or `..` segment (plain or percent-encoded, any case) or an encoded separator. */
 export function isUnsafePath(path: string): boolean {
   if (ENCODED_SEPARATOR.test(path)) return true;
   return path.split('/').some((segment) => {
@@ -27,7 +27,7 @@ export function isUnsafePath(path: string): boolean {
  * Rejects a request whose path has dot segments or encoded slashes with 400, before routing.
  * The URL parser resolves `/v1/%2e%2e/metrics` to `/metrics`, so such a path reaches a route
  * that a proxy rule allowing only `/v1` meant to keep out. The check reads the request target
- * from the socket, because the URL the app sees is already normalized.
+ * from the socket, because the URL that Hono receives is already normalized.
  */
 export function rejectUnsafePaths(): MiddlewareHandler<GatewayEnv> {
   return async (c, next) => {
