@@ -18,7 +18,7 @@ const GZIP_PREFIX_BYTES = 4 * 1024;
  * so inflating even the 4 KiB prefix of a volume of zeros would produce megabytes on the event
  * loop; capping the output keeps each attempt well under a millisecond.
  */
-const MAX_INFLATED_BYTES = 16 * 1024;
+export const MAX_INFLATED_BYTES = 16 * 1024;
 /** Attempts of the search for a prefix length; 13 halvings narrow 4 KiB down to one byte. */
 const MAX_INFLATE_ATTEMPTS = 14;
 
@@ -42,7 +42,7 @@ function inflatePrefix(body: Uint8Array, length: number): Uint8Array | undefined
  * `MAX_INFLATED_BYTES`: a prefix whose output passes the cap is shortened, one that stops short
  * of the header is lengthened.
  */
-function inflateHeader(body: Uint8Array): Uint8Array {
+export function inflateHeader(body: Uint8Array): Uint8Array {
   const maxLength = Math.min(body.byteLength, GZIP_PREFIX_BYTES);
   let shortLength = 0;
   let longLength = maxLength + 1;
