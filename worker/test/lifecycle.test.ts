@@ -29,7 +29,9 @@ describe('nuclei-unet jobs that do not succeed', () => {
   it('cancel message stops a running job', async () => {
     const id = await client.submitMedia('nuclei-unet', 'image/png', await largeNucleiPng());
     await client.waitFor(id, 'running');
-    await sleep(200);
+    // Past preprocessing (about 0.2 s, longer on a loaded machine), which a cancel now stops
+    // before any inference process runs, and well inside the few seconds of its 25 tiles.
+    await sleep(1_000);
     const [pid] = service.runtimes[0]?.pool.pids ?? [];
     await client.redis.publish(client.keys.cancelChannel, id);
 
