@@ -5,7 +5,7 @@ import { pngWithSize } from '../../test-support/images.js';
 import type { WorkerService } from '../dist/index.js';
 import { largeNucleiPng, startInProcess, TestClient } from './harness.js';
 
-/** A mid-grey PNG of `width` × `height`: small to send, slow to decode and normalise. */
+/** Encodes a mid-grey PNG of `width` × `height`, which is small to send and slow to decode and normalise. */
 function greyPng(width: number, height: number): Promise<Buffer> {
   return sharp({ create: { width, height, channels: 3, background: { r: 128, g: 128, b: 128 } } })
     .png()

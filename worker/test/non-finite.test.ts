@@ -21,7 +21,7 @@ function replaceElement(file: Buffer, tag: [number, number], value: string): Buf
   return Buffer.concat([file.subarray(0, start + 6), lengthField, padded, file.subarray(start + 8 + length)]);
 }
 
-/** The uncompressed CT file as modality OT (which nuclei-unet accepts) with another rescale slope. */
+/** Rewrites the uncompressed CT file as modality OT (which nuclei-unet accepts) with another rescale slope. */
 function dicomWithSlope(slope: string): Uint8Array {
   const ct = readFileSync(dataFiles.dicomCtUncompressed);
   return new Uint8Array(replaceElement(replaceElement(ct, [0x0028, 0x1053], slope), [0x0008, 0x0060], 'OT'));

@@ -2,16 +2,16 @@ import type { JobStore, Logger, TerminalOutcome } from '@medai-flow/common';
 
 /** First pause before a failed `JobStore.finish` is tried again, in milliseconds; it doubles each time. */
 export const FINISH_RETRY_FIRST_DELAY_MS = 250;
-/** Longest pause between two tries, in milliseconds. */
+/** Maximum pause between two tries, in milliseconds. */
 export const FINISH_RETRY_MAX_DELAY_MS = 30_000;
 /** Time after the first failure beyond which no new try starts, in milliseconds (5 minutes). */
 export const FINISH_RETRY_TOTAL_MS = 300_000;
 
 /**
  * The job's end could not be written to Redis within `FINISH_RETRY_TOTAL_MS`. The processor
- * rethrows it so that BullMQ fails the job instead of removing it as completed: the `failed`
- * handler then ends the record, or, while Redis still rejects writes, the job stays active and
- * the stalled-job check hands it to a worker again.
+ * rethrows it so that BullMQ fails the job instead of removing it as completed. The `failed`
+ * handler then ends the record. While Redis still rejects writes, the job stays active instead,
+ * and the stalled-job check hands it to a worker again.
  */
 export class FinishFailed extends Error {
   override readonly name = 'FinishFailed';
@@ -30,7 +30,7 @@ export interface FinishRequest {
  * Calls `JobStore.finish` and retries it with exponential backoff while Redis rejects it (for
  * example OOM under `maxmemory-policy noeviction`), logging each retry once with the error
  * message only, never the result. Throws `FinishFailed` once `FINISH_RETRY_TOTAL_MS` has passed.
- * NOTE: a try whose reply was lost may have ended the job; the next try then returns false, so
+ * NOTE: a try whose reply was lost may have ended the job. The next try then returns false, so
  * the caller neither counts nor audits that end.
  */
 export async function finishWithRetry(request: FinishRequest): Promise<boolean> {

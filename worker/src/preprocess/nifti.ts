@@ -28,6 +28,7 @@ export async function decodeNifti(bytes: Uint8Array, expected?: VolumeShape): Pr
   const header = readNiftiHeader(headerBytes);
   const dims = spatialDims(header);
   if (expected) checkShape(dims, expected);
+
   const datatype = datatypeOf(header);
   const voxelOffset = Math.trunc(header.vox_offset);
   if (!(voxelOffset >= NIFTI1_HEADER_BYTES)) {
@@ -43,6 +44,7 @@ export async function decodeNifti(bytes: Uint8Array, expected?: VolumeShape): Pr
       `the NIfTI header describes ${fileBytes} bytes, more than the ${MAX_NIFTI_BYTES} bytes a volume may have`,
     );
   }
+
   const raw = compressed ? await inflateExactly(bytes, fileBytes) : requireLength(bytes, fileBytes);
   const view = new DataView(raw.buffer, raw.byteOffset + voxelOffset, fileBytes - voxelOffset);
   const data = toFloat32(view, datatype, header.littleEndian);
