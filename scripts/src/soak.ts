@@ -60,6 +60,9 @@ async function runSoak(): Promise<boolean> {
     REDIS_PREFIX: 'soak',
     AUTH_JWT_SECRET: secret,
     RATE_LIMIT_PER_MINUTE: '1000000',
+    // One subject submits every job, faster than the workers drain them.
+    QUEUE_MAX_JOBS_PER_SUBJECT: '100000',
+    QUEUE_MAX_DEPTH: '100000',
     MODEL_REPOSITORY: join(repoRoot, 'models'),
     WORKER_MODELS: 'nuclei-unet',
     INFERENCE_THREADS: '1',
