@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
 
-export { freePort, RedisServer, type RedisServerOptions } from '@medai-flow/testkit';
+export { deleteKeys, freePort, RedisServer, type RedisServerOptions } from '@medai-flow/testkit';
 
 /** The shared Redis server of the test run; each test isolates itself with its own key prefix. */
 export const testRedisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -9,19 +8,4 @@ export const testRedisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:637
 /** A fresh key prefix (also usable as a BullMQ prefix): `t-<name>-<random>`. */
 export function uniquePrefix(name: string): string {
   return `t-${name.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 24)}-${randomBytes(4).toString('hex')}`;
-}
-
-/** Deletes every key under `prefix` on `url`. */
-export async function deleteKeys(url: string, prefix: string): Promise<void> {
-  const redis = new Redis(url, { maxRetriesPerRequest: 1 });
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.unlink(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
 }

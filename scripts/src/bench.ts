@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
 import { createRedis, ModelRegistry, RedisKeys } from '@medai-flow/common';
 import { PublishedModelSchema } from '@medai-flow/contracts';
+import { deleteKeys } from '@medai-flow/testkit';
 import { Hono } from 'hono';
 import { SignJWT } from 'jose';
 import { Pool } from 'undici';
@@ -143,20 +144,6 @@ async function publishModel(redisUrl: string, prefix: string): Promise<void> {
   }
 }
 
-async function deletePrefix(redisUrl: string, prefix: string): Promise<void> {
-  const redis = createRedis(redisUrl, { role: 'worker' });
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.unlink(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-}
-
 function format(name: string, result: LoadResult): string {
   const rate = result.requestsPerSecond.toFixed(0).padStart(8);
   return `${name.padEnd(28)} ${rate} req/s   p50 ${result.p50Ms.toFixed(2)} ms   p99 ${result.p99Ms.toFixed(2)} ms   non-200 ${result.errors}`;
@@ -231,7 +218,7 @@ async function main(): Promise<void> {
     console.log(`ratio authenticated gateway / bare: ${(gatewayRate / bareRate).toFixed(2)} (target >= 0.5)`);
   } finally {
     for (const child of children) child.kill('SIGTERM');
-    await deletePrefix(redisUrl, prefix);
+    await deleteKeys(redisUrl, prefix);
   }
 }
 

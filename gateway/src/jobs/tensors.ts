@@ -8,7 +8,7 @@ import {
   type V2InputTensor,
 } from '@medai-flow/contracts';
 import { GatewayError } from '../errors/gateway-error.js';
-import { assertJsonDepth } from '../http/json-depth.js';
+import { parseJsonBody } from '../http/json-body.js';
 import { flattenTensorData } from './tensor-data.js';
 
 /** Tensors as one little-endian byte blob plus where each tensor sits in it. */
@@ -31,26 +31,7 @@ function mismatch(detail: string, field: string, expected: unknown, received: un
 
 /** Parses a v2 request body; 400 when it is not JSON, 422 naming the first invalid field. */
 export function parseInferenceRequest(body: Uint8Array): V2InferenceRequest {
-  assertJsonDepth(body);
-  let json: unknown;
-  try {
-    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body));
-  } catch (error) {
-    throw new GatewayError('invalid_json', 'the body is not valid JSON', { cause: error });
-  }
-  const parsed = V2InferenceRequestSchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const field = issue?.path.join('.') || '(body)';
-    throw new GatewayError(
-      'invalid_input',
-      `the field ${field} is invalid: ${issue?.message ?? 'unknown issue'}`,
-      {
-        extensions: { field },
-      },
-    );
-  }
-  return parsed.data;
+  return parseJsonBody(body, V2InferenceRequestSchema);
 }
 
 function checkShape(tensor: V2InputTensor, spec: TensorSpec, field: string): void {

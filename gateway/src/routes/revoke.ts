@@ -5,6 +5,7 @@ import { hasPermission } from '../auth/principal.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import { readLimitedBody } from '../http/body.js';
 import type { GatewayEnv } from '../http/context.js';
+import { parseJsonBody } from '../http/json-body.js';
 import type { GatewayServices } from '../services.js';
 
 const MAX_REVOKE_BODY_BYTES = 4_096;
@@ -23,25 +24,7 @@ type RevokeRequest = z.infer<typeof RevokeRequestSchema>;
 async function parseRevokeRequest(request: Request): Promise<RevokeRequest> {
   const body = await readLimitedBody(request, MAX_REVOKE_BODY_BYTES);
   if (body.byteLength === 0) return {};
-  let json: unknown;
-  try {
-    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body));
-  } catch (error) {
-    throw new GatewayError('invalid_json', 'the body is not valid JSON', { cause: error });
-  }
-  const parsed = RevokeRequestSchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const field = issue?.path.join('.') || '(body)';
-    throw new GatewayError(
-      'invalid_input',
-      `the field ${field} is invalid: ${issue?.message ?? 'unknown issue'}`,
-      {
-        extensions: { field },
-      },
-    );
-  }
-  return parsed.data;
+  return parseJsonBody(body, RevokeRequestSchema);
 }
 
 /**

@@ -1,2 +1,2 @@
 export { type LogLine, ServiceProcess, type SpawnOptions } from './processes.js';
-export { freePort, RedisServer, type RedisServerOptions } from './redis-server.js';
+export { deleteKeys, freePort, RedisServer, type RedisServerOptions } from './redis-server.js';
