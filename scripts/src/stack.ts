@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ServiceProcess } from '@medai-flow/testkit';
+import { deleteKeys, ServiceProcess } from '@medai-flow/testkit';
 import { RedisMemoryServer } from 'redis-memory-server';
 
 /** Root of this repository. */
@@ -39,6 +39,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   };
   try {
     const redisUrl = await resolveRedis(options, stops);
+    // Every run writes under its own prefix, removed when the run stops, so a shared Redis keeps nothing.
+    const prefix = `local-${randomBytes(3).toString('hex')}`;
+    stops.push(() => deleteKeys(redisUrl, prefix));
     const jwtSecret = process.env.AUTH_JWT_SECRET ?? randomBytes(32).toString('base64url');
     const env: Record<string, string> = {
       ...inheritedEnv(),
@@ -47,7 +50,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       HOST: '127.0.0.1',
       METRICS_HOST: '127.0.0.1',
       REDIS_URL: redisUrl,
-      REDIS_PREFIX: `local-${randomBytes(3).toString('hex')}`,
+      REDIS_PREFIX: prefix,
       AUTH_JWT_SECRET: jwtSecret,
       MODEL_REPOSITORY: process.env.MODEL_REPOSITORY ?? join(repoRoot, 'models'),
       ...options.env,
