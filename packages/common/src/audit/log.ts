@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { RedisKeys } from '../redis/keys.js';
 
-/** What happened. Job endings use the job's terminal status. */
+/** Kind of audited action; job endings use the job's terminal status. */
 export type AuditAction =
   | 'job.submitted'
   | 'job.succeeded'
@@ -46,7 +46,7 @@ export const GENESIS_HASH = '0'.repeat(64);
 
 /** Attempts of one append when writers in other processes keep moving the head of the chain. */
 const MAX_APPEND_ATTEMPTS = 50;
-/** Longest random pause before retrying an append that lost a race, in milliseconds. */
+/** Maximum random pause before retrying an append that lost a race, in milliseconds. */
 const MAX_RETRY_PAUSE_MS = 5;
 
 // Appends an event only if the chain head is still the hash the caller built on; otherwise
