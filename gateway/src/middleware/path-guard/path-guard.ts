@@ -16,6 +16,8 @@ function rawPath(target: string): string {
 
 /** Checks whether a raw path has a `.` or `..` segment (plain or percent-encoded, any case) or an encoded separator. */
 export function isUnsafePath(path: string): boolean {
+  // Most paths have neither a dot nor a percent sign, so they cannot hold a dot segment.
+  if (!path.includes('.') && !path.includes('%')) return false;
   if (ENCODED_SEPARATOR.test(path)) return true;
   return path.split('/').some((segment) => {
     const decoded = segment.replace(/%2e/gi, '.');
