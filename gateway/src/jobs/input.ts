@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
-import { checkDicomAdmission, isDicomRejection, parseDicom } from '@medai-flow/common';
-import type { InputMediaType, JobInput, PublishedModel } from '@medai-flow/contracts';
+import { checkDicomAdmission, isDicomRejection, parseDicom, sha256Hex } from '@medai-flow/common';
+import type { InputMediaType, JobInput, PublishedModel, V2InferenceRequest } from '@medai-flow/contracts';
 import { GatewayError } from '../errors/gateway-error.js';
 import { checkImagePixels, readJpegSize, readPngSize } from './image-size.js';
 import { checkSignature } from './media.js';
@@ -11,10 +10,6 @@ import { encodeTensors, parseInferenceRequest } from './tensors.js';
 export interface PreparedInput {
   bytes: Uint8Array;
   input: JobInput;
-}
-
-function sha256(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
 }
 
 /**
@@ -31,6 +26,15 @@ function checkDicom(body: Uint8Array, manifest: PublishedModel): void {
   throw new GatewayError(code, rejection.detail);
 }
 
+/** Checks v2 tensors against the model's input and stores them as raw little-endian bytes. */
+export function prepareTensorInput(request: V2InferenceRequest, manifest: PublishedModel): PreparedInput {
+  const { bytes, tensors } = encodeTensors(request, manifest.inputs);
+  return {
+    bytes,
+    input: { kind: 'tensors', tensors, byteLength: bytes.byteLength, sha256: sha256Hex(bytes) },
+  };
+}
+
 /**
  * Validates a submission body against the model's manifest and turns it into the job input.
  * JSON tensors are stored as raw little-endian bytes; images, DICOM files and volumes as sent.
@@ -40,13 +44,7 @@ export function prepareInput(
   body: Uint8Array,
   manifest: PublishedModel,
 ): PreparedInput {
-  if (mediaType === 'application/json') {
-    const { bytes, tensors } = encodeTensors(parseInferenceRequest(body), manifest.inputs);
-    return {
-      bytes,
-      input: { kind: 'tensors', tensors, byteLength: bytes.byteLength, sha256: sha256(bytes) },
-    };
-  }
+  if (mediaType === 'application/json') return prepareTensorInput(parseInferenceRequest(body), manifest);
   if (body.byteLength === 0) throw new GatewayError('bad_request', 'the request body is empty');
   checkSignature(mediaType, body);
   if (mediaType === 'application/x-nifti') {
@@ -63,6 +61,6 @@ export function prepareInput(
   if (mediaType === 'application/dicom') checkDicom(body, manifest);
   return {
     bytes: body,
-    input: { kind: 'media', mediaType, byteLength: body.byteLength, sha256: sha256(body) },
+    input: { kind: 'media', mediaType, byteLength: body.byteLength, sha256: sha256Hex(body) },
   };
 }

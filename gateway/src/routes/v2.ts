@@ -1,4 +1,4 @@
-import { type JobRecord, sha256Hex } from '@medai-flow/common';
+import type { JobRecord } from '@medai-flow/common';
 import {
   isTerminal,
   PROBLEM_TYPE_BASE,
@@ -13,9 +13,9 @@ import type { GatewayEnv } from '../http/context.js';
 import { cappedWait, parsePrefer } from '../http/prefer.js';
 import { buildProblem, toResponse } from '../http/problem.js';
 import { parseIdempotencyKey } from '../jobs/idempotency.js';
-import type { PreparedInput } from '../jobs/input.js';
+import { prepareTensorInput } from '../jobs/input.js';
 import { submissionMediaType } from '../jobs/media.js';
-import { encodeTensors, parseInferenceRequest } from '../jobs/tensors.js';
+import { parseInferenceRequest } from '../jobs/tensors.js';
 import type { GatewayServices } from '../services.js';
 import type { JobRouteGuards } from './jobs.js';
 import { submitOptions } from './jobs.js';
@@ -177,11 +177,7 @@ export function registerV2Routes(
     const body = await readLimitedBody(c.req.raw, config.MAX_JSON_BODY_BYTES);
     const request = parseInferenceRequest(body);
     const outputs = requestedOutputs(request, manifest);
-    const { bytes, tensors } = encodeTensors(request, manifest.inputs);
-    const prepared: PreparedInput = {
-      bytes,
-      input: { kind: 'tensors', tensors, byteLength: bytes.byteLength, sha256: sha256Hex(bytes) },
-    };
+    const prepared = prepareTensorInput(request, manifest);
     const principal = c.get('principal');
     const submitted = await services.submissions.submit({
       principal,
