@@ -8,7 +8,7 @@ const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 
 /**
  * Stops the run early, with the fix, when something every test needs is missing. Tests use
- * the Redis at TEST_REDIS_URL; when that is unset and nothing answers at 127.0.0.1:6379, an
+ * the Redis at TEST_REDIS_URL; when that is unset and nothing responds at 127.0.0.1:6379, an
  * embedded redis-server is started for this run and the choice is printed.
  */
 export default async function setUp(): Promise<() => Promise<void>> {

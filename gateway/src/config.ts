@@ -71,7 +71,7 @@ export const gatewayEnvSchema = sharedEnvSchema
     AUTH_ALGORITHMS: commaList,
     /** Leeway for `exp`, `nbf` and `iat`, in seconds. */
     AUTH_CLOCK_TOLERANCE_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
-    /** Longest token lifetime accepted (`exp` minus now), in seconds; also how long a subject revocation is kept. */
+    /** Maximum token lifetime accepted (`exp` minus now), in seconds; also how long a subject revocation is kept. */
     AUTH_MAX_TOKEN_LIFETIME_SECONDS: positiveInt().default(86_400),
     /** Timeout of one JWKS fetch, in milliseconds. */
     AUTH_JWKS_TIMEOUT_MS: positiveInt().default(5_000),
@@ -79,7 +79,7 @@ export const gatewayEnvSchema = sharedEnvSchema
     AUTH_JWKS_COOLDOWN_MS: z.coerce.number().int().min(0).default(30_000),
     /** Age after which the JWKS is fetched again even without an unknown `kid`, in milliseconds. */
     AUTH_JWKS_CACHE_MAX_AGE_MS: positiveInt().default(300_000),
-    /** Longest time a verified token is reused without checking its signature again, in seconds. */
+    /** Maximum time a verified token is reused without checking its signature again, in seconds. */
     AUTH_TOKEN_CACHE_SECONDS: positiveInt().default(300),
     /** Number of verified tokens kept in memory. */
     AUTH_TOKEN_CACHE_SIZE: positiveInt().default(10_000),
@@ -119,11 +119,11 @@ export const gatewayEnvSchema = sharedEnvSchema
     REDIS_RETRY_AFTER_SECONDS: positiveInt().default(2),
     /** How long the published model list is reused before it is read from Redis again, in milliseconds. */
     MODEL_CACHE_MS: z.coerce.number().int().min(0).default(1_000),
-    /** `Retry-After` of a 202 answer to a submission, in seconds. */
+    /** `Retry-After` of a 202 response to a submission, in seconds. */
     JOB_RETRY_AFTER_SECONDS: positiveInt().default(1),
     /** How long an accepted Idempotency-Key and its request fingerprint are kept, in seconds. */
     IDEMPOTENCY_TTL_SECONDS: positiveInt().default(86_400),
-    /** How long `POST /v2/models/{model}/infer` waits for the job before it answers 202, in seconds. */
+    /** How long `POST /v2/models/{model}/infer` waits for the job before it responds 202, in seconds. */
     V2_INFER_WAIT_SECONDS: positiveInt().max(MAX_PREFER_WAIT_SECONDS).default(MAX_PREFER_WAIT_SECONDS),
     /** Interval at which a waiting request reads its job again in case a job-ended message was missed, in milliseconds. */
     JOB_WAIT_POLL_MS: positiveInt().default(1_000),

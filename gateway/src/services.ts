@@ -17,7 +17,7 @@ import type { GatewayMetrics } from './metrics/catalog.js';
 import { type LimitPolicies, limitPolicies } from './middleware/rate-limit/index.js';
 import { RedisCalls } from './redis/redis-calls.js';
 
-/** What the app factory is given; tests pass their own Redis, clock and config. */
+/** Dependencies of the app factory; tests pass their own Redis, clock and config. */
 export interface GatewayDeps {
   config: GatewayConfig;
   /** A producer connection (`createRedis(url, { role: 'producer' })`): no offline queue, command timeout. */

@@ -195,7 +195,7 @@ async function drain(
   clearTimeout(timer);
 }
 
-/** Ready when every model has a live inference process and Redis answers in time. */
+/** Ready when every model has a live inference process and Redis responds in time. */
 function readinessCheck(runtimes: readonly ModelRuntime[], control: Redis): ReadinessCheck {
   return async () => {
     const reasons = runtimes

@@ -14,7 +14,7 @@ export interface TokenVerifierOptions {
   audience: string | undefined;
   clockToleranceSeconds: number;
   maxLifetimeSeconds: number;
-  /** Longest reuse of a verified token, in seconds. */
+  /** Maximum reuse time of a verified token, in seconds. */
   cacheSeconds: number;
   cacheSize: number;
   clock: Clock;
@@ -148,7 +148,7 @@ export class TokenVerifier {
   }
 }
 
-/** A token's id for revocation: `jti`, else `uti` (Entra ID), else the SHA-256 of the token. */
+/** Returns a token's id for revocation: `jti`, else `uti` (Entra ID), else the SHA-256 of the token. */
 export function tokenIdOf(token: string, claims: Record<string, unknown>): string {
   if (typeof claims.jti === 'string' && claims.jti.length > 0) return claims.jti;
   if (typeof claims.uti === 'string' && claims.uti.length > 0) return claims.uti;

@@ -61,7 +61,7 @@ export class JobService {
 
   /**
    * Stores and queues a job unless the subject's quota or the model's queue depth bound
-   * (`maxQueueDepth`) rejects it; the admission says which.
+   * (`maxQueueDepth`) rejects it; the admission result names which.
    */
   async submit(
     principal: Principal,
@@ -100,7 +100,7 @@ export class JobService {
     return { record, admission };
   }
 
-  /** The principal's job `id`; 404 for an unknown id and for another subject's job alike, 410 once its result expired. */
+  /** Returns the principal's job `id`; 404 for an unknown id and for another subject's job alike, 410 once its result expired. */
   async get(principal: Principal, id: string): Promise<JobRecord> {
     const notFound = () => new GatewayError('job_not_found', 'no job with this id exists for this subject');
     if (!JOB_ID.test(id)) throw notFound();

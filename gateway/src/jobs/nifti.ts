@@ -3,7 +3,7 @@ import type { TensorSpec } from '@medai-flow/contracts';
 import { GatewayError } from '../errors/gateway-error.js';
 import { isGzip } from './media.js';
 
-/** NIfTI-1 header size; `sizeof_hdr` holds it, which also tells the byte order. */
+/** NIfTI-1 header size; `sizeof_hdr` contains it, which also shows the byte order. */
 const NIFTI1_HEADER_BYTES = 348;
 const MAGIC_OFFSET = 344;
 const DIM_OFFSET = 40;

@@ -69,13 +69,13 @@ export class QueueState {
     return undefined;
   }
 
-  /** The queue depth bound of `model`: its override, else `maxDepth`. */
+  /** Returns the queue depth bound of `model`: its override, else `maxDepth`. */
   bound(model: string): number {
     return this.limits.maxDepthByModel.get(model) ?? this.limits.maxDepth;
   }
 
   /**
-   * Builds the 503 `queue-full` rejection of a submission to `model`, whose queue holds `depth`
+   * Builds the 503 `queue-full` rejection of a submission to `model`, whose queue contains `depth`
    * jobs against `bound`. `Retry-After` is the time the model's recent drain rate needs to make
    * room for one more job, between 1 s and `maxRetryAfterSeconds`; with no job ended in the
    * last minute it is `maxRetryAfterSeconds`.

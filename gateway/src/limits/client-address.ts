@@ -19,7 +19,7 @@ function family(address: string): 'ipv4' | 'ipv6' | undefined {
 /**
  * Resolves the client address of a request. `X-Forwarded-For` is read only when the peer is
  * a trusted proxy, and then from the right: the first hop that is not itself a trusted proxy
- * is the client, because hops further left were written by parties nobody vouches for.
+ * is the client, because hops further left were written by parties no trusted proxy vouches for.
  */
 export class ClientAddressResolver {
   private readonly trusted = new BlockList();
@@ -47,7 +47,7 @@ export class ClientAddressResolver {
     return type !== undefined && this.trusted.check(address, type);
   }
 
-  /** The client address for a connection from `peer` carrying `forwardedFor` (may be undefined). */
+  /** Returns the client address for a connection from `peer` carrying `forwardedFor` (may be undefined). */
   resolve(peer: string, forwardedFor: string | undefined): string {
     const peerAddress = normalize(peer);
     if (!this.hasTrusted || !forwardedFor || !this.isTrusted(peerAddress)) return peerAddress;

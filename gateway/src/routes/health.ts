@@ -17,7 +17,7 @@ function packageVersion(): { name: string; version: string } {
 
 /**
  * Probes, version and metrics. `/healthz` and `/metrics` never touch Redis, so they keep
- * answering while it is down; `/readyz` reports whether Redis answers.
+ * responding while it is down; `/readyz` reports whether Redis responds.
  */
 export function registerHealthRoutes(app: Hono<GatewayEnv>, services: GatewayServices): void {
   const { name, version } = packageVersion();
@@ -37,7 +37,7 @@ export function registerHealthRoutes(app: Hono<GatewayEnv>, services: GatewaySer
       await services.redisCalls.run('ping', () => services.redis.ping());
     } catch (error) {
       if (!(error instanceof GatewayError)) throw error;
-      throw new GatewayError('redis_unavailable', 'not ready: Redis does not answer', {
+      throw new GatewayError('redis_unavailable', 'not ready: Redis does not respond', {
         retryAfterSeconds: services.config.REDIS_RETRY_AFTER_SECONDS,
         cause: error,
       });

@@ -11,9 +11,9 @@ import type { SubmitOptions } from '../jobs/job-service.js';
 import { submissionMediaType } from '../jobs/media.js';
 import type { GatewayServices } from '../services.js';
 
-/** Longest deadline a submission may ask for, in seconds. */
+/** Maximum deadline a submission may request, in seconds. */
 const MAX_DEADLINE_SECONDS = 86_400;
-/** W3C Trace Context `traceparent` (version 00 layout); anything else is ignored, as the spec says. */
+/** W3C Trace Context `traceparent` (version 00 layout); anything else is ignored, as the W3C Trace Context specification requires. */
 const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 
 /** Reads the priority, deadline, raw-output and trace options of a submission from its query and headers. */

@@ -155,7 +155,7 @@ export function registerV2Routes(
   app.get('/v2/models/:model', guards.canRead, metadata);
   app.get('/v2/models/:model/versions/:version', guards.canRead, metadata);
 
-  // The v2 protocol answers "not ready" with a 4xx status: 400 while no live worker serves the model.
+  // The v2 protocol reports "not ready" with a 4xx status: 400 while no live worker serves the model.
   const ready = async (c: Context<GatewayEnv>) => {
     const { manifest, liveWorkers } = await services.catalog.require(c.req.param('model') ?? '');
     requireVersion(manifest, c.req.param('version'));

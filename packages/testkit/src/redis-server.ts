@@ -20,7 +20,7 @@ export async function deleteKeys(url: string, prefix: string): Promise<void> {
   }
 }
 
-/** A free TCP port on loopback, as the kernel hands it out. */
+/** Returns a free TCP port on loopback, as the kernel hands it out. */
 export async function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const server = createServer();
@@ -120,7 +120,7 @@ export class RedisServer {
       }
       await new Promise((resolveWait) => setTimeout(resolveWait, 50));
     }
-    throw new Error(`redis-server on port ${this.port} did not answer within 10 s`);
+    throw new Error(`redis-server on port ${this.port} did not respond to PING within 10 s`);
   }
 
   private async terminate(signal: NodeJS.Signals): Promise<void> {

@@ -9,9 +9,9 @@ export const UNCOMPRESSED_TRANSFER_SYNTAXES: ReadonlySet<string> = new Set([
 /** Tag of the pixel data element (7FE0,0010); parsing can stop there to read only the header. */
 export const PIXEL_DATA_TAG = 'x7fe00010';
 
-/** Longest tag value echoed in a rejection, in characters; a file can hold a value of megabytes. */
+/** Maximum tag value length echoed in a rejection, in characters; a file can hold a value of megabytes. */
 const MAX_ECHOED_VALUE_CHARS = 64;
-/** Longest parser message echoed in a rejection, in characters. */
+/** Maximum parser message length echoed in a rejection, in characters. */
 const MAX_ECHOED_REASON_CHARS = 200;
 
 /** Names of transfer syntaxes that clients send and the workers cannot read, for rejections. */

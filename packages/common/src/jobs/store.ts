@@ -168,7 +168,7 @@ export class JobStore {
     return toAdmission(reply);
   }
 
-  /** Stops counting an admitted job in its model's queue depth, once BullMQ holds it. */
+  /** Stops counting an admitted job in its model's queue depth, once BullMQ contains it. */
   async endAdmission(record: Pick<JobRecord, 'id' | 'model'>): Promise<void> {
     await this.redis.zrem(this.keys.admitting(record.model), record.id);
   }
@@ -306,7 +306,7 @@ export function toRepresentation(record: JobRecord, queuePosition?: number): Job
   return representation;
 }
 
-/** A limit as a script argument; no limit is the largest safe integer. */
+/** Converts a limit to a script argument; no limit becomes the largest safe integer. */
 function scriptLimit(limit: number | undefined): string {
   return String(Math.min(limit ?? Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER));
 }

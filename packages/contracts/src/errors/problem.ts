@@ -12,7 +12,7 @@ export const PROBLEM_CODES = {
   'not-found': { status: 404, title: 'Not found' },
   'model-not-found': { status: 404, title: 'Model not found' },
   'job-not-found': { status: 404, title: 'Job not found' },
-  /** The v2 model-ready answer for a published model that no live worker serves (the v2 protocol uses a 4xx for false). */
+  /** The v2 model-ready response for a published model that no live worker serves (the v2 protocol uses a 4xx for false). */
   'model-not-ready': { status: 400, title: 'Model not ready' },
   'method-not-allowed': { status: 405, title: 'Method not allowed' },
   'request-timeout': { status: 408, title: 'Request timeout' },
@@ -34,7 +34,7 @@ export const PROBLEM_CODES = {
   'inference-failed': { status: 500, title: 'Inference failed' },
   'deadline-exceeded': { status: 504, title: 'Deadline exceeded' },
   'worker-lost': { status: 500, title: 'Worker lost the job too often' },
-  /** The `error` of a job cancelled on request; also the v2 inference answer for such a job. */
+  /** The `error` of a job cancelled on request; also the v2 inference response for such a job. */
   'job-cancelled': { status: 409, title: 'Job was cancelled' },
 } as const satisfies Record<string, { status: number; title: string }>;
 

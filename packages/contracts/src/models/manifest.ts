@@ -40,7 +40,7 @@ export const NormalizeSchema = z.discriminatedUnion('kind', [
 ]);
 export type Normalize = z.infer<typeof NormalizeSchema>;
 
-/** How a 2D image of any size meets a model whose spatial input shape is fixed. */
+/** Fitting of a 2D image of any size to a model whose spatial input shape is fixed. */
 export const FitSchema = z.discriminatedUnion('kind', [
   /**
    * Overlapping tiles of the model's input size; each tile keeps its centre and drops a
@@ -72,7 +72,7 @@ export const PostprocessingSchema = z.discriminatedUnion('kind', [
 ]);
 export type Postprocessing = z.infer<typeof PostprocessingSchema>;
 
-/** Where a model file comes from when it is not in the repository folder. */
+/** Source of a model file that is not in the repository folder. */
 export const ModelSourceSchema = z.object({
   url: z.url(),
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
