@@ -5,10 +5,8 @@ import { problemFor, problemResponse } from './http/problem.js';
 import { clientClosedError, isClientAbort, requestFailureLog } from './http/request-errors.js';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics/catalog.js';
 import { type AuthDeps, requireToken } from './middleware/auth/index.js';
-import { httpMetrics } from './middleware/metrics/index.js';
-import { rejectUnsafePaths } from './middleware/path-guard/index.js';
-import { clientAddress } from './middleware/rate-limit/index.js';
-import { corsAllowlist, requestId, securityHeaders } from './middleware/security-headers/index.js';
+import { edge } from './middleware/edge/index.js';
+import { corsAllowlist } from './middleware/security-headers/index.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerJobRoutes } from './routes/jobs.js';
 import { registerModelRoutes } from './routes/models.js';
@@ -50,13 +48,9 @@ export function createApp(options: CreateAppOptions): GatewayApp {
   const services = createServices({ ...options, clock: options.clock ?? systemClock }, metrics);
   const app = new Hono<GatewayEnv>();
 
-  app.use(httpMetrics(metrics));
-  app.use(requestId());
-  app.use(securityHeaders());
-  app.use(rejectUnsafePaths());
+  app.use(edge(metrics));
   if (services.config.CORS_ALLOWED_ORIGINS.length > 0)
     app.use(corsAllowlist(services.config.CORS_ALLOWED_ORIGINS));
-  app.use(clientAddress(services.addresses));
   registerErrorHandlers(app, services);
 
   const authDeps: AuthDeps = { ...services, now: () => services.clock.now() };

@@ -73,11 +73,21 @@ export class TokenVerifier {
     this.cache = new LRUCache({ max: options.cacheSize });
   }
 
-  async verify(token: string): Promise<Principal> {
-    const nowMs = this.options.clock.now();
+  /**
+   * Returns the principal of `token` if it was verified before and has not expired, else
+   * undefined. It is synchronous, so the common case costs no promise.
+   */
+  cached(token: string): Principal | undefined {
     const cached = this.cache.get(token);
-    if (cached && this.isUnexpired(cached, nowMs)) return cached;
+    return cached && this.isUnexpired(cached, this.options.clock.now()) ? cached : undefined;
+  }
 
+  /** Returns the principal of `token`, from the cache or by verifying the token. */
+  async verify(token: string): Promise<Principal> {
+    const cached = this.cached(token);
+    if (cached) return cached;
+
+    const nowMs = this.options.clock.now();
     const payload = await this.verifySignedToken(token, nowMs);
     const principal = this.toPrincipal(token, payload, nowMs);
     const ttlMs = Math.min(principal.expiresAt * 1000 - nowMs, this.options.cacheSeconds * 1000);

@@ -13,8 +13,6 @@ export interface GatewayEnv {
   Bindings: { incoming?: IncomingMessage };
   Variables: {
     requestId: string;
-    /** The client's address: the peer, or the first untrusted `X-Forwarded-For` hop behind trusted proxies. */
-    clientAddress: string;
     /** Set by the auth middleware on authenticated routes. */
     principal: Principal;
     /** Headers of every response to the request: security headers, request id, rate-limit state. */

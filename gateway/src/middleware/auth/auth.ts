@@ -34,7 +34,8 @@ export function requireToken(deps: AuthDeps, permission: Permission | null): Mid
   return async function requireToken(c, next) {
     let principal: Principal;
     try {
-      principal = await deps.verifier.verify(bearerToken(c.req.header('authorization')));
+      const token = bearerToken(c.req.header('authorization'));
+      principal = deps.verifier.cached(token) ?? (await deps.verifier.verify(token));
       const policy = deps.policies[principal.tier];
       const verdict = await deps.redisCalls.runCommands('edge_check', () =>
         deps.edge.check({ principal }, policy, deps.now()),

@@ -1,1 +1,1 @@
-export { httpMetrics, routeLabel } from './metrics.js';
+export { recordRequest, routeLabel } from './metrics.js';

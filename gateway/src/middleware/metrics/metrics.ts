@@ -1,4 +1,4 @@
-import type { Context, MiddlewareHandler } from 'hono';
+import type { Context } from 'hono';
 import { matchedRoutes } from 'hono/route';
 import type { GatewayEnv } from '../../http/context.js';
 import { type GatewayMetrics, UNMATCHED_ROUTE } from '../../metrics/catalog.js';
@@ -22,17 +22,10 @@ function methodLabel(method: string): string {
   return KNOWN_METHODS.has(method) ? method : 'OTHER';
 }
 
-/** Counts and times every request by route template, method and status. */
-export function httpMetrics(metrics: GatewayMetrics): MiddlewareHandler<GatewayEnv> {
-  return async function httpMetrics(c, next) {
-    const startedAt = performance.now();
-    try {
-      await next();
-    } finally {
-      const route = routeLabel(c);
-      const method = methodLabel(c.req.method);
-      metrics.httpRequests.inc({ route, method, status: String(c.res.status) });
-      metrics.httpDuration.observe({ route, method }, (performance.now() - startedAt) / 1000);
-    }
-  };
+/** Counts and times a request by route template, method and status, once it has its response. */
+export function recordRequest(metrics: GatewayMetrics, c: Context<GatewayEnv>, startedAt: number): void {
+  const route = routeLabel(c);
+  const method = methodLabel(c.req.method);
+  metrics.httpRequests.inc({ route, method, status: String(c.res.status) });
+  metrics.httpDuration.observe({ route, method }, (performance.now() - startedAt) / 1000);
 }

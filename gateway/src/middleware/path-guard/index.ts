@@ -1,1 +1,1 @@
-export { isUnsafePath, rejectUnsafePaths } from './path-guard.js';
+export { hasUnsafePath, isUnsafePath, unsafePathError } from './path-guard.js';

@@ -1,4 +1,4 @@
-import type { MiddlewareHandler } from 'hono';
+import type { Context } from 'hono';
 import { GatewayError } from '../../errors/gateway-error.js';
 import type { GatewayEnv } from '../../http/context.js';
 
@@ -16,8 +16,6 @@ function rawPath(target: string): string {
 
 /** Checks whether a raw path has a `.` or `..` segment (plain or percent-encoded, any case) or an encoded separator. */
 export function isUnsafePath(path: string): boolean {
-  // Most paths have neither a dot nor a percent sign, so they cannot hold a dot segment.
-  if (!path.includes('.') && !path.includes('%')) return false;
   if (ENCODED_SEPARATOR.test(path)) return true;
   return path.split('/').some((segment) => {
     const decoded = segment.replace(/%2e/gi, '.');
@@ -26,20 +24,19 @@ export function isUnsafePath(path: string): boolean {
 }
 
 /**
- * Rejects a request whose path has dot segments or encoded slashes with 400, before routing.
- * The URL parser resolves `/v1/%2e%2e/metrics` to `/metrics`, so such a path reaches a route
- * that a proxy rule allowing only `/v1` meant to keep out. The check reads the request target
- * from the socket, because the URL that Hono receives is already normalized.
+ * Checks whether the request path has dot segments or encoded slashes. The URL parser
+ * resolves `/v1/%2e%2e/metrics` to `/metrics`, so such a path reaches a route that a proxy
+ * rule allowing only `/v1` meant to keep out. The check reads the request target from the
+ * socket, because the URL that Hono receives is already normalized.
  */
-export function rejectUnsafePaths(): MiddlewareHandler<GatewayEnv> {
-  return async (c, next) => {
-    const target = c.env?.incoming?.url ?? new URL(c.req.url).pathname;
-    if (isUnsafePath(rawPath(target))) {
-      throw new GatewayError(
-        'bad_request',
-        'the request path must not contain dot segments or encoded slashes',
-      );
-    }
-    await next();
-  };
+export function hasUnsafePath(c: Context<GatewayEnv>): boolean {
+  const target = c.env?.incoming?.url ?? new URL(c.req.url).pathname;
+  // Most targets have neither a dot nor a percent sign, so they cannot hold a dot segment.
+  if (!target.includes('.') && !target.includes('%')) return false;
+  return isUnsafePath(rawPath(target));
+}
+
+/** Builds the 400 error of a request whose path `hasUnsafePath` rejects. */
+export function unsafePathError(): GatewayError {
+  return new GatewayError('bad_request', 'the request path must not contain dot segments or encoded slashes');
 }

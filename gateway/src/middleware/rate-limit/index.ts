@@ -1,6 +1,5 @@
 export {
   type AddressLimitDeps,
-  clientAddress,
   enforceLimit,
   type LimitPolicies,
   limitByAddress,

@@ -24,15 +24,6 @@ export function limitPolicies(config: GatewayConfig): LimitPolicies {
   };
 }
 
-/** Sets `clientAddress` from the socket peer and, behind trusted proxies, `X-Forwarded-For`. */
-export function clientAddress(resolver: ClientAddressResolver): MiddlewareHandler<GatewayEnv> {
-  return async function clientAddress(c, next) {
-    const peer = c.env?.incoming?.socket?.remoteAddress ?? UNKNOWN_PEER;
-    c.set('clientAddress', resolver.resolve(peer, c.req.header('x-forwarded-for')));
-    await next();
-  };
-}
-
 /**
  * Sets the IETF `RateLimit-Policy` and `RateLimit` headers of an edge-check verdict and counts
  * it; throws 429 when the request is over its limit. Revocation verdicts are left to the caller.
@@ -58,6 +49,7 @@ export function enforceLimit(c: Context<GatewayEnv>, verdict: EdgeVerdict, metri
 }
 
 export interface AddressLimitDeps {
+  addresses: ClientAddressResolver;
   edge: EdgeCheck;
   redisCalls: RedisCalls;
   metrics: GatewayMetrics;
@@ -65,10 +57,14 @@ export interface AddressLimitDeps {
   now: () => number;
 }
 
-/** Limits an unauthenticated route per client address. */
+/**
+ * Limits an unauthenticated route per client address: the socket peer, or behind trusted
+ * proxies the first untrusted `X-Forwarded-For` hop.
+ */
 export function limitByAddress(deps: AddressLimitDeps): MiddlewareHandler<GatewayEnv> {
   return async function limitByAddress(c, next) {
-    const address = c.get('clientAddress');
+    const peer = c.env?.incoming?.socket?.remoteAddress ?? UNKNOWN_PEER;
+    const address = deps.addresses.resolve(peer, c.req.header('x-forwarded-for'));
     const verdict = await deps.redisCalls.runCommands('edge_check', () =>
       deps.edge.check({ address }, deps.policy, deps.now()),
     );

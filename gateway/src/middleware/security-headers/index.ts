@@ -1,1 +1,7 @@
-export { corsAllowlist, requestId, SECURITY_HEADERS, securityHeaders } from './security-headers.js';
+export {
+  applyResponseHeaders,
+  corsAllowlist,
+  newResponseHeaders,
+  requestIdFor,
+  SECURITY_HEADERS,
+} from './security-headers.js';

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { cors } from 'hono/cors';
 import type { GatewayEnv } from '../../http/context.js';
-import { setResponseHeader } from '../../http/respond.js';
 
 /**
  * Headers of every response. The API serves JSON only, so the CSP forbids every fetch and
@@ -29,37 +28,30 @@ const SECURITY_HEADER_RECORD: Readonly<Record<string, string>> = Object.freeze(
 /** A caller's request id is echoed only when it is 1 to 128 visible ASCII characters. */
 const SANE_REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
 
-/** Sets the request id (the caller's when sane, else a new UUID) and echoes it as `X-Request-ID`. */
-export function requestId(): MiddlewareHandler<GatewayEnv> {
-  return async function requestId(c, next) {
-    const offered = c.req.header('x-request-id');
-    const id = offered !== undefined && SANE_REQUEST_ID.test(offered) ? offered : randomUUID();
-    c.set('requestId', id);
-    setResponseHeader(c, 'x-request-id', id);
-    await next();
-  };
+/** Returns the request id: the caller's `X-Request-ID` when sane, else a new UUID. */
+export function requestIdFor(offered: string | undefined): string {
+  return offered !== undefined && SANE_REQUEST_ID.test(offered) ? offered : randomUUID();
+}
+
+/** Creates the header record that every response to a request starts with: the security headers and the request id. */
+export function newResponseHeaders(requestId: string): Record<string, string> {
+  return { ...SECURITY_HEADER_RECORD, 'x-request-id': requestId };
 }
 
 /**
- * Applies the security headers, and every header set with `setResponseHeader`, to every
- * response, errors and 404s included. Neither Hono nor @hono/node-server adds an
- * `X-Powered-By` or `Server` header.
+ * Adds `headers` (the request's `responseHeaders`) to the response, errors and 404s included.
+ * Neither Hono nor @hono/node-server adds an `X-Powered-By` or `Server` header.
  *
- * The headers go into the `responseHeaders` record, which `respond()` copies into the
- * responses it builds. A response built another way (`c.json()` in a route, a problem
- * response, a CORS preflight) gets each header it does not have yet once it returns here.
+ * `respond()` copies the record into the responses it builds already. A response built
+ * another way (`c.json()` in a route, a problem response, a CORS preflight) gets each header
+ * it does not have yet.
  */
-export function securityHeaders(): MiddlewareHandler<GatewayEnv> {
-  return async function securityHeaders(c, next) {
-    const headers: Record<string, string> = { ...SECURITY_HEADER_RECORD, ...c.get('responseHeaders') };
-    c.set('responseHeaders', headers);
-    await next();
-    if (c.res === c.get('respondedWith')) return;
-    const target = c.res.headers;
-    for (const name in headers) {
-      if (!target.has(name)) target.set(name, headers[name] as string);
-    }
-  };
+export function applyResponseHeaders(c: Context<GatewayEnv>, headers: Record<string, string>): void {
+  if (c.res === c.get('respondedWith')) return;
+  const target = c.res.headers;
+  for (const name in headers) {
+    if (!target.has(name)) target.set(name, headers[name] as string);
+  }
 }
 
 /**

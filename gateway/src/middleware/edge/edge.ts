@@ -1,0 +1,30 @@
+import type { MiddlewareHandler } from 'hono';
+import type { GatewayEnv } from '../../http/context.js';
+import { problemFor, problemResponse } from '../../http/problem.js';
+import type { GatewayMetrics } from '../../metrics/catalog.js';
+import { recordRequest } from '../metrics/index.js';
+import { hasUnsafePath, unsafePathError } from '../path-guard/index.js';
+import { applyResponseHeaders, newResponseHeaders, requestIdFor } from '../security-headers/index.js';
+
+/**
+ * The app-wide middleware of every request: it sets the request id and the security headers,
+ * answers paths with dot segments or encoded slashes with 400 before routing, and counts and
+ * times the request. It is one middleware rather than one per concern, because each Hono
+ * middleware adds an async dispatch level (promises and closures) to every request.
+ */
+export function edge(metrics: GatewayMetrics): MiddlewareHandler<GatewayEnv> {
+  return async function edge(c, next) {
+    const startedAt = performance.now();
+    const requestId = requestIdFor(c.req.header('x-request-id'));
+    const headers = newResponseHeaders(requestId);
+    c.set('requestId', requestId);
+    c.set('responseHeaders', headers);
+    try {
+      if (hasUnsafePath(c)) c.res = problemResponse(c, problemFor(unsafePathError(), requestId));
+      else await next();
+    } finally {
+      applyResponseHeaders(c, headers);
+      recordRequest(metrics, c, startedAt);
+    }
+  };
+}

@@ -1,0 +1,1 @@
+export { edge } from './edge.js';
