@@ -39,6 +39,20 @@ describe('rate limits', () => {
     expect(passed(afterEdge)).toBe(0);
   });
 
+  it('counts concurrent requests of one subject one after the other', async () => {
+    // Requests that arrive in one event-loop turn share one script call; each is still counted.
+    const token = await mintToken({ sub: 'crowd', expiresInSeconds: 3_600 });
+    const responses = await Promise.all(
+      Array.from({ length: LIMIT + 5 }, () => gateway.request('/v1/models', { headers: bearer(token) })),
+    );
+    expect(passed(responses)).toBe(LIMIT);
+    const remaining = responses
+      .filter((response) => response.status === 200)
+      .map((response) => Number(/r=(\d+)/.exec(response.headers.get('ratelimit') ?? '')?.[1]))
+      .sort((a, b) => a - b);
+    expect(remaining).toEqual(Array.from({ length: LIMIT }, (_, index) => index));
+  });
+
   it('answers 429 with Retry-After and the RateLimit headers', async () => {
     const token = await mintToken({ sub: 'hasty', expiresInSeconds: 3_600 });
     const responses = await burst(LIMIT + 1, () => gateway.request('/v1/models', { headers: bearer(token) }));

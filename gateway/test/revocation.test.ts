@@ -35,6 +35,15 @@ describe('token revocation', () => {
     expect((await problemOf(response)).detail).toBe('the token has been revoked');
   });
 
+  it('rejects a revoked token among concurrent valid ones', async () => {
+    const revoked = await mintToken({ sub: 'crowd-revoked' });
+    const valid = await Promise.all([1, 2, 3].map((index) => mintToken({ sub: `crowd-${index}` })));
+    expect((await revoke(first, revoked)).status).toBe(204);
+    const tokens = [valid[0], revoked, valid[1], valid[2]] as string[];
+    const statuses = (await Promise.all(tokens.map((token) => list(second, token)))).map((r) => r.status);
+    expect(statuses).toEqual([200, 401, 200, 200]);
+  });
+
   it('revokes a token without jti by its SHA-256', async () => {
     const token = await mintToken({ sub: 'no-jti', jti: null });
     expect((await revoke(first, token, {})).status).toBe(204);
