@@ -86,7 +86,7 @@ export function createServices(deps: GatewayDeps, metrics: GatewayMetrics): Gate
     keys,
     redisCalls,
     verifier,
-    edge: new EdgeCheck(redis, keys),
+    edge: new EdgeCheck(redis, keys, redisCalls),
     revocations: new RevocationStore(redis, keys),
     addresses: new ClientAddressResolver(config.TRUSTED_PROXIES),
     policies: limitPolicies(config),

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Redis, RedisKeys } from '@medai-flow/common';
 import type { Principal } from '../auth/principal.js';
+import type { RedisCalls } from '../redis/redis-calls.js';
 
 /**
  * Revocation and rate limit of the requests of one event-loop turn, in one script call.
@@ -102,8 +103,13 @@ export class EdgeCheck {
   constructor(
     private readonly redis: Redis,
     private readonly keys: RedisKeys,
+    private readonly redisCalls: RedisCalls,
   ) {}
 
+  /**
+   * Checks revocation and the rate limit of one request. Rejects with `redis_unavailable`
+   * (503) when Redis cannot be reached or does not reply within the command timeout.
+   */
   check(subject: EdgeSubject, policy: LimitPolicy, nowMs: number): Promise<EdgeVerdict> {
     const intervalMs = (policy.windowSeconds * 1000) / policy.limit;
     let keys: string[];
@@ -154,7 +160,10 @@ export class EdgeCheck {
     const args = JSON.stringify(batch.map((check) => check.args));
     let replies: number[];
     try {
-      replies = JSON.parse(String(await this.evaluate(keys, args))) as number[];
+      // One timed operation per script call: `redis_operation_duration_seconds` and
+      // `redis_up` describe the call to Redis, not the requests that share it.
+      const reply = await this.redisCalls.runCommands('edge_check', () => this.evaluate(keys, args));
+      replies = JSON.parse(String(reply)) as number[];
     } catch (error) {
       for (const check of batch) check.reject(error);
       return;

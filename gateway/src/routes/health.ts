@@ -25,7 +25,6 @@ export function registerHealthRoutes(app: Hono<GatewayEnv>, services: GatewaySer
   const anonymousLimit = limitByAddress({
     addresses: services.addresses,
     edge: services.edge,
-    redisCalls: services.redisCalls,
     metrics: services.metrics,
     policy: services.policies.anonymous,
     now: () => services.clock.now(),

@@ -6,14 +6,12 @@ import { GatewayError } from '../../errors/gateway-error.js';
 import type { GatewayEnv } from '../../http/context.js';
 import type { EdgeCheck } from '../../limits/edge-check.js';
 import type { GatewayMetrics } from '../../metrics/catalog.js';
-import type { RedisCalls } from '../../redis/redis-calls.js';
 import { enforceLimit, type LimitPolicies } from '../rate-limit/index.js';
 import { revokedError } from '../revocation/index.js';
 
 export interface AuthDeps {
   verifier: TokenVerifier;
   edge: EdgeCheck;
-  redisCalls: RedisCalls;
   metrics: GatewayMetrics;
   policies: LimitPolicies;
   now: () => number;
@@ -37,9 +35,7 @@ export function requireToken(deps: AuthDeps, permission: Permission | null): Mid
       const token = bearerToken(c.req.header('authorization'));
       principal = deps.verifier.cached(token) ?? (await deps.verifier.verify(token));
       const policy = deps.policies[principal.tier];
-      const verdict = await deps.redisCalls.runCommands('edge_check', () =>
-        deps.edge.check({ principal }, policy, deps.now()),
-      );
+      const verdict = await deps.edge.check({ principal }, policy, deps.now());
       if (verdict.kind === 'revoked') throw revokedError(verdict.scope);
       enforceLimit(c, verdict, deps.metrics);
       if (permission !== null && !hasPermission(principal, permission)) {

@@ -7,7 +7,6 @@ import { setResponseHeader } from '../../http/respond.js';
 import type { ClientAddressResolver } from '../../limits/client-address.js';
 import type { EdgeCheck, EdgeVerdict, LimitPolicy } from '../../limits/edge-check.js';
 import type { GatewayMetrics } from '../../metrics/catalog.js';
-import type { RedisCalls } from '../../redis/redis-calls.js';
 import { routeLabel } from '../metrics/index.js';
 
 /** Peer label when the server adapter gives no socket (only under `app.request()` in tests). */
@@ -51,7 +50,6 @@ export function enforceLimit(c: Context<GatewayEnv>, verdict: EdgeVerdict, metri
 export interface AddressLimitDeps {
   addresses: ClientAddressResolver;
   edge: EdgeCheck;
-  redisCalls: RedisCalls;
   metrics: GatewayMetrics;
   policy: LimitPolicy;
   now: () => number;
@@ -65,9 +63,7 @@ export function limitByAddress(deps: AddressLimitDeps): MiddlewareHandler<Gatewa
   return async function limitByAddress(c, next) {
     const peer = c.env?.incoming?.socket?.remoteAddress ?? UNKNOWN_PEER;
     const address = deps.addresses.resolve(peer, c.req.header('x-forwarded-for'));
-    const verdict = await deps.redisCalls.runCommands('edge_check', () =>
-      deps.edge.check({ address }, deps.policy, deps.now()),
-    );
+    const verdict = await deps.edge.check({ address }, deps.policy, deps.now());
     enforceLimit(c, verdict, deps.metrics);
     await next();
   };
