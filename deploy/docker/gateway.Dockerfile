@@ -38,5 +38,6 @@ USER 65532:65532
 EXPOSE 8080
 HEALTHCHECK --interval=15s --timeout=3s --start-period=10s --retries=3 \
   CMD ["/nodejs/bin/node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
-# The distroless entry point is node itself.
-CMD ["dist/main.js"]
+# The distroless entry point is node itself. The flags are GATEWAY_NODE_FLAGS of
+# gateway/src/node-flags.ts, which explains them; deploy/test checks that both agree.
+CMD ["--max-semi-space-size=32", "dist/main.js"]

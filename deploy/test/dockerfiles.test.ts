@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { gatewayEnvSchema } from '../../gateway/dist/index.js';
+import { GATEWAY_NODE_FLAGS, gatewayEnvSchema } from '../../gateway/dist/index.js';
 import { workerEnvSchema } from '../../worker/dist/index.js';
 import { readRepoFile, schemaKeys } from './support.js';
 
@@ -88,6 +88,17 @@ describe.each(Object.entries(images))('%s Dockerfile', (_service, image) => {
   it('has no shell in the runtime image', () => {
     expect(stages.at(-1)!.args).toMatch(/^gcr\.io\/distroless\//);
     expect(of('RUN')).toEqual([]);
+  });
+});
+
+describe('gateway Node.js flags', () => {
+  it('match in image and start script', () => {
+    const cmd = parseDockerfile(readRepoFile('deploy/docker/gateway.Dockerfile')).filter(
+      (instruction) => instruction.keyword === 'CMD',
+    );
+    expect(JSON.parse(cmd.at(-1)!.args)).toEqual([...GATEWAY_NODE_FLAGS, 'dist/main.js']);
+    const scripts = JSON.parse(readRepoFile('package.json')).scripts as Record<string, string>;
+    expect(scripts['start:gateway']).toBe(`node ${GATEWAY_NODE_FLAGS.join(' ')} gateway/dist/main.js`);
   });
 });
 
