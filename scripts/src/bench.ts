@@ -2,12 +2,17 @@
  * Gateway benchmark. It measures the throughput of an authenticated request through the whole
  * edge chain: token check, revocation and rate limit in Redis, security headers and metrics.
  * The baseline is a bare Hono route. Both run on @hono/node-server, each in its own process on
- * loopback, and one load generator drives both. It prints requests per second, latency
- * percentiles and the ratio.
+ * loopback, with the gateway's production Node.js flags, and one load generator drives both.
+ *
+ * Each target is measured at several concurrency levels, and the ratio compares the peak
+ * throughput of each: a bare route is saturated by a few concurrent requests, whereas the
+ * gateway keeps every request open across a Redis round trip and needs more in flight to keep its
+ * CPU busy. It prints requests per second and latency percentiles of every level, the peaks
+ * and the ratio.
  *
  * Environment: REDIS_URL (default redis://127.0.0.1:6379, loopback only), BENCH_SECONDS
- * (measured seconds per target and round, default 3), BENCH_CONNECTIONS (concurrent
- * requests, default 32).
+ * (measured seconds per target, level and round, default 3), BENCH_CONNECTIONS (concurrency
+ * levels, comma-separated, default 32,64,128).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -17,6 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
 import { createRedis, ModelRegistry, RedisKeys } from '@medai-flow/common';
 import { PublishedModelSchema } from '@medai-flow/contracts';
+import { GATEWAY_NODE_FLAGS } from '@medai-flow/gateway';
 import { deleteKeys } from '@medai-flow/testkit';
 import { Hono } from 'hono';
 import { SignJWT } from 'jose';
@@ -24,7 +30,7 @@ import { Pool } from 'undici';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const WARM_UP_MS = 500;
-/** Rounds alternate the targets, so that load from other processes on the machine hits each alike. */
+/** Rounds alternate the targets and levels, so that load from other processes on the machine hits each alike. */
 const ROUNDS = 3;
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
@@ -144,16 +150,19 @@ async function publishModel(redisUrl: string, prefix: string): Promise<void> {
   }
 }
 
-function format(name: string, result: LoadResult): string {
+function format(name: string, connections: number, result: LoadResult): string {
   const rate = result.requestsPerSecond.toFixed(0).padStart(8);
-  return `${name.padEnd(28)} ${rate} req/s   p50 ${result.p50Ms.toFixed(2)} ms   p99 ${result.p99Ms.toFixed(2)} ms   non-200 ${result.errors}`;
+  return `${name.padEnd(28)} ${String(connections).padStart(3)} conn ${rate} req/s   p50 ${result.p50Ms.toFixed(2)} ms   p99 ${result.p99Ms.toFixed(2)} ms   non-200 ${result.errors}`;
 }
 
 async function main(): Promise<void> {
   const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   checkLoopback(redisUrl);
   const durationMs = Number(process.env.BENCH_SECONDS ?? 3) * 1000;
-  const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
+  const levels = (process.env.BENCH_CONNECTIONS ?? '32,64,128').split(',').map(Number);
+  if (levels.some((level) => !Number.isInteger(level) || level < 1)) {
+    throw new Error('BENCH_CONNECTIONS must be positive integers separated by commas, such as 32,64,128');
+  }
   const prefix = `bench-${randomBytes(4).toString('hex')}`;
   const secret = randomBytes(32).toString('hex');
   await publishModel(redisUrl, prefix);
@@ -161,7 +170,7 @@ async function main(): Promise<void> {
   const children: ChildProcess[] = [];
   try {
     const gateway = await startChild(
-      [`${repoRoot}gateway/dist/main.js`],
+      [...GATEWAY_NODE_FLAGS, `${repoRoot}gateway/dist/main.js`],
       {
         NODE_ENV: 'production',
         AUTH_ALLOW_HS256_IN_PRODUCTION: 'true',
@@ -190,14 +199,14 @@ async function main(): Promise<void> {
     if (probe.status !== 200)
       throw new Error(`the authenticated probe returned status ${probe.status}, expected 200`);
     const bare = await startChild(
-      [fileURLToPath(import.meta.url), '--serve-bare'],
+      [...GATEWAY_NODE_FLAGS, fileURLToPath(import.meta.url), '--serve-bare'],
       { BENCH_BARE_BODY: await probe.text() },
       'bare listening',
     );
     children.push(bare.child);
 
     console.log(
-      `gateway benchmark: ${connections} connections, ${ROUNDS} interleaved rounds of ${durationMs / 1000} s per target (medians shown), loopback`,
+      `gateway benchmark: ${levels.join(', ')} connections, ${ROUNDS} interleaved rounds of ${durationMs / 1000} s per target and level (medians shown), loopback, node ${GATEWAY_NODE_FLAGS.join(' ')}`,
     );
     const targets: [string, string, string, Record<string, string>][] = [
       ['bare Hono route', `http://127.0.0.1:${bare.port}`, '/v1/models/nuclei-unet', {}],
@@ -205,17 +214,33 @@ async function main(): Promise<void> {
       ['authenticated gateway route', gatewayOrigin, '/v1/models/nuclei-unet', authenticated],
     ];
     const runs = new Map<string, LoadResult[]>();
+    const runKey = (name: string, level: number) => `${name}\t${level}`;
     for (let round = 0; round < ROUNDS; round++) {
-      for (const [name, origin, path, headers] of targets) {
-        const result = await load(origin, path, headers, durationMs, connections);
-        runs.set(name, [...(runs.get(name) ?? []), result]);
+      for (const level of levels) {
+        for (const [name, origin, path, headers] of targets) {
+          const result = await load(origin, path, headers, durationMs, level);
+          runs.set(runKey(name, level), [...(runs.get(runKey(name, level)) ?? []), result]);
+        }
       }
     }
-    const medians = new Map([...runs].map(([name, results]) => [name, median(results)]));
-    for (const [name, result] of medians) console.log(format(name, result));
-    const bareRate = medians.get('bare Hono route')?.requestsPerSecond ?? Number.NaN;
-    const gatewayRate = medians.get('authenticated gateway route')?.requestsPerSecond ?? Number.NaN;
-    console.log(`ratio authenticated gateway / bare: ${(gatewayRate / bareRate).toFixed(2)} (target >= 0.5)`);
+
+    const peaks = new Map<string, { level: number; result: LoadResult }>();
+    for (const [name] of targets) {
+      for (const level of levels) {
+        const result = median(runs.get(runKey(name, level)) ?? []);
+        console.log(format(name, level, result));
+        const peak = peaks.get(name);
+        if (!peak || result.requestsPerSecond > peak.result.requestsPerSecond)
+          peaks.set(name, { level, result });
+      }
+    }
+    console.log('peak throughput:');
+    for (const [name, { level, result }] of peaks) console.log(format(name, level, result));
+    const bareRate = peaks.get('bare Hono route')?.result.requestsPerSecond ?? Number.NaN;
+    const gatewayRate = peaks.get('authenticated gateway route')?.result.requestsPerSecond ?? Number.NaN;
+    console.log(
+      `ratio authenticated gateway / bare, peak throughput: ${(gatewayRate / bareRate).toFixed(2)} (target >= 0.5)`,
+    );
   } finally {
     for (const child of children) child.kill('SIGTERM');
     await deleteKeys(redisUrl, prefix);
