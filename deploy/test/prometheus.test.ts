@@ -1,4 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { modelNames, readRepoFile, repoRoot } from './support.js';
@@ -6,15 +8,20 @@ import { modelNames, readRepoFile, repoRoot } from './support.js';
 const RULES = 'deploy/prometheus/rules/medai-flow.yml';
 const RULE_TESTS = 'deploy/prometheus/tests/medai-flow.test.yml';
 
-/** Runs promtool; fails with the install command when it is missing. */
+/** The promtool that scripts/ensure-promtool.sh extracted, else the one on the PATH. */
+const PROMTOOL = existsSync(join(repoRoot, '.tools/bin/promtool'))
+  ? join(repoRoot, '.tools/bin/promtool')
+  : 'promtool';
+
+/** Runs promtool; fails with the setup command when it is missing. */
 function promtool(...args: string[]): string {
-  const found = spawnSync('promtool', ['--version'], { encoding: 'utf8' });
+  const found = spawnSync(PROMTOOL, ['--version'], { encoding: 'utf8' });
   if (found.error) {
     throw new Error(
-      'promtool not found: install it with "apt-get install -y prometheus" (Debian/Ubuntu) and run again',
+      'promtool not found: run "bash scripts/ensure-promtool.sh" (pnpm test does) and run again',
     );
   }
-  return execFileSync('promtool', args, {
+  return execFileSync(PROMTOOL, args, {
     cwd: repoRoot,
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
