@@ -1,12 +1,28 @@
-import { ConfigError, createLogger, createRedis, ListenError, loadConfig } from '@medai-flow/common';
+import {
+  ConfigError,
+  createLogger,
+  createRedis,
+  ListenError,
+  loadConfig,
+  throttledErrorLog,
+} from '@medai-flow/common';
 import { createApp } from './app.js';
 import { gatewayEnvSchema } from './config.js';
 import { startServer } from './server.js';
 
-/** Logs connection state changes once per change, not once per reconnect attempt. */
+/**
+ * Logs connection state changes once per change, and failed connection attempts while Redis
+ * is down at most once per 10 s, so that a wrong REDIS_URL shows at start-up.
+ */
 function watchRedis(gateway: ReturnType<typeof createApp>): void {
   const { redis, logger, metrics } = gateway.services;
   let up = false;
+  const logAttemptFailure = throttledErrorLog(
+    logger,
+    'redis connection attempt failed',
+    {},
+    { level: 'warn' },
+  );
   redis.on('ready', () => {
     metrics.redisUp.set(1);
     if (!up) logger.info('redis connection ready');
@@ -17,12 +33,11 @@ function watchRedis(gateway: ReturnType<typeof createApp>): void {
     if (up) logger.warn('redis connection lost');
     up = false;
   });
+  // The err serializer keeps type, message, code and stack; a connection error's message names
+  // the host and port, never the credentials of REDIS_URL.
   redis.on('error', (error: Error) => {
-    if (up)
-      logger.warn(
-        { err: { name: error.name, code: (error as NodeJS.ErrnoException).code } },
-        'redis connection error',
-      );
+    if (up) logger.warn({ err: error }, 'redis connection error');
+    else logAttemptFailure(error);
   });
 }
 
