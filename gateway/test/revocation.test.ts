@@ -50,6 +50,21 @@ describe('token revocation', () => {
     expect((await list(second, token)).status).toBe(401);
   });
 
+  it('rejects other spellings of a token', async () => {
+    // jose decodes base64url leniently: padding, or spare bits in the last character of the
+    // signature, would verify and get another SHA-256, past the revocation of the original.
+    const token = await mintToken({ sub: 'respelled', jti: null });
+    const last = token.at(-1) as string;
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const spareBits = alphabet[alphabet.indexOf(last) ^ 1] as string;
+    for (const variant of [`${token}=`, `${token.slice(0, -1)}${spareBits}`]) {
+      const response = await list(second, variant);
+      expect(response.status, variant.slice(-8)).toBe(401);
+      expect((await problemOf(response)).detail).toContain('canonical base64url');
+    }
+    expect((await list(second, token)).status).toBe(200);
+  });
+
   it('keeps the entry only until the token expires', async () => {
     const token = await mintToken({ sub: 'ttl', jti: 'ttl-jti', expiresInSeconds: 120 });
     await revoke(first, token);

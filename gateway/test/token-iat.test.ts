@@ -49,4 +49,18 @@ describe('when the token iat is in the future', () => {
 
     expect((await models(futureToken)).status).toBe(401);
   });
+
+  it('is revoked with its subject when within the tolerance', async () => {
+    const token = await tokenIssuedIn(20, 'erin');
+    expect((await models(token)).status).toBe(200);
+    const admin = await mintToken({ sub: 'root', roles: ['admin'] });
+    const revoked = await gateway.request('/v1/auth/revoke', {
+      method: 'POST',
+      headers: { ...bearer(admin), 'content-type': 'application/json' },
+      body: JSON.stringify({ sub: 'erin' }),
+    });
+    expect(revoked.status).toBe(204);
+
+    expect((await models(token)).status).toBe(401);
+  });
 });
