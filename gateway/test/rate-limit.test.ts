@@ -120,3 +120,26 @@ describe('rate limits', () => {
     expect(passed(responses)).toBe(LIMIT + 5);
   });
 });
+
+describe('rate limits of a fractional interval', () => {
+  // 60000 / 9 ms is not a whole number, so rounding must not deny the ninth request.
+  const clock = new ManualClock(Date.now());
+  let gateway: TestGateway;
+  beforeAll(async () => {
+    gateway = await createTestGateway('rate-limit-nine', { clock, env: { RATE_LIMIT_PER_MINUTE: '9' } });
+  });
+  afterAll(() => gateway.dispose());
+
+  it('admits the whole burst at one instant', async () => {
+    const token = await mintToken({ sub: 'ninefold', expiresInSeconds: 3_600 });
+    const statuses: number[] = [];
+    const remaining: string[] = [];
+    for (let index = 0; index < 10; index++) {
+      const response = await gateway.request('/v1/models', { headers: bearer(token) });
+      statuses.push(response.status);
+      remaining.push(/r=(\d+)/.exec(response.headers.get('ratelimit') ?? '')?.[1] ?? '');
+    }
+    expect(statuses).toEqual([...Array.from({ length: 9 }, () => 200), 429]);
+    expect(remaining).toEqual(['8', '7', '6', '5', '4', '3', '2', '1', '0', '0']);
+  });
+});

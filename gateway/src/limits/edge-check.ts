@@ -32,15 +32,18 @@ local function check(key, keyCount, now, interval, burst, issuedAt)
   else
     stored = redis.call('GET', KEYS[key])
   end
+  -- The stored time is rounded to 1 µs, and 60000 / limit is rarely a whole number of ms:
+  -- a slack of 1 µs per request of burst keeps rounding from denying the last request.
   local tolerance = interval * burst
+  local slack = 0.001 * burst
   local tat = tonumber(stored or now)
   if tat < now then tat = now end
   local nextTat = tat + interval
-  if nextTat - now > tolerance then
+  if nextTat - now > tolerance + slack then
     return 1, 0, math.ceil(tat - now), math.ceil(nextTat - now - tolerance)
   end
   redis.call('SET', KEYS[key], string.format('%.3f', nextTat), 'PX', math.ceil(nextTat - now))
-  return 0, math.floor((tolerance - (nextTat - now)) / interval), math.ceil(nextTat - now), 0
+  return 0, math.floor((tolerance - (nextTat - now) + slack) / interval), math.ceil(nextTat - now), 0
 end
 
 local replies = {}
