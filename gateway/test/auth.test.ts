@@ -57,6 +57,12 @@ describe('bearer tokens with an HS256 secret', () => {
     }
   });
 
+  it('rejects a token just over the length limit', async () => {
+    const response = await get({ authorization: `Bearer ${'a'.repeat(8_200)}` });
+    expect(response.status).toBe(400);
+    expect((await response.json()).detail).toBe('the Bearer token is longer than 8192 characters');
+  });
+
   it.each(['none', 'None', 'NONE', 'nOnE'])('rejects alg %s', async (alg) => {
     const now = Math.floor(Date.now() / 1000);
     const token = `${base64url({ alg, typ: 'JWT' })}.${base64url({ sub: 'mallory', scope: 'admin', exp: now + 300 })}.`;

@@ -7,6 +7,16 @@ export const MAX_TOKEN_LENGTH = 8_192;
 const BEARER_CREDENTIALS = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
 const BEARER_SCHEME = /^Bearer(?: |$)/i;
 
+function tooLong(): GatewayError {
+  return new GatewayError(
+    'credentials_malformed',
+    `the Bearer token is longer than ${MAX_TOKEN_LENGTH} characters`,
+    {
+      reason: 'malformed',
+    },
+  );
+}
+
 /**
  * Extracts the token from an `Authorization` header. A missing header or another scheme is
  * `credentials_missing` (a bare challenge); a malformed Bearer value is `credentials_malformed`.
@@ -15,15 +25,8 @@ export function bearerToken(header: string | undefined): string {
   if (header === undefined || !BEARER_SCHEME.test(header)) {
     throw new GatewayError('credentials_missing', 'a Bearer token is required', { reason: 'missing' });
   }
-  if (header.length > MAX_TOKEN_LENGTH + 16) {
-    throw new GatewayError(
-      'credentials_malformed',
-      `the Bearer token is longer than ${MAX_TOKEN_LENGTH} characters`,
-      {
-        reason: 'malformed',
-      },
-    );
-  }
+  // Checked on the header first, so that the pattern never scans an oversized value.
+  if (header.length > MAX_TOKEN_LENGTH + 16) throw tooLong();
   const match = BEARER_CREDENTIALS.exec(header);
   if (!match?.[1]) {
     throw new GatewayError(
@@ -34,5 +37,6 @@ export function bearerToken(header: string | undefined): string {
       },
     );
   }
+  if (match[1].length > MAX_TOKEN_LENGTH) throw tooLong();
   return match[1];
 }
