@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { serve } from '@hono/node-server';
+import { getRequestListener, RequestError } from '@hono/node-server';
 import { toListenError } from '@medai-flow/common';
 import type { GatewayApp } from './app.js';
 import type { GatewayConfig } from './config.js';
 import { GatewayError } from './errors/gateway-error.js';
-import { buildProblem } from './http/problem.js';
+import { buildProblem, type ProblemParts, problemFor } from './http/problem.js';
 import { SECURITY_HEADERS } from './middleware/security-headers/index.js';
 
 /** A listening gateway. */
@@ -35,6 +35,27 @@ function clientErrorOf(error: NodeJS.ErrnoException): GatewayError {
   }
 }
 
+/** Returns the headers of a problem answered outside the app: its own, the security headers and the request id. */
+function headersOutsideApp(parts: ProblemParts, requestId: string): Record<string, string> {
+  return { ...parts.headers, ...Object.fromEntries(SECURITY_HEADERS), 'x-request-id': requestId };
+}
+
+/**
+ * Answers a request that @hono/node-server cannot turn into a `Request` (an invalid Host
+ * header or request target, such as `GET /v1\..\metrics`) with 400, and an error that
+ * escaped the app with 500, each with a problem body and the security headers. Neither
+ * reaches the app's error handler, so neither is counted in the metrics.
+ */
+function answerOutsideApp(error: unknown): Response {
+  const requestId = randomUUID();
+  const gatewayError =
+    error instanceof RequestError
+      ? new GatewayError('bad_request', 'the request target or Host header is not valid')
+      : error;
+  const parts = problemFor(gatewayError, requestId);
+  return new Response(parts.body, { status: parts.status, headers: headersOutsideApp(parts, requestId) });
+}
+
 /**
  * Answers a request Node rejected before it reached the app (headers too large, too slow,
  * unparsable) with the same problem body and security headers as every other error.
@@ -46,7 +67,7 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
   }
   const requestId = randomUUID();
   const parts = buildProblem(clientErrorOf(error), requestId);
-  const headers = { ...parts.headers, ...Object.fromEntries(SECURITY_HEADERS), 'x-request-id': requestId };
+  const headers = headersOutsideApp(parts, requestId);
   const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}`);
   socket.end(
     [
@@ -68,23 +89,29 @@ export async function startServer(gateway: GatewayApp, config: GatewayConfig): P
     onListening = resolveListen;
     onError = rejectListen;
   });
-  const server = serve(
-    {
-      fetch: gateway.app.fetch,
-      port: config.PORT,
-      hostname: config.HOST,
-      serverOptions: {
-        maxHeaderSize: config.MAX_HEADER_BYTES,
-        headersTimeout: config.HEADERS_TIMEOUT_MS,
-        requestTimeout: config.REQUEST_TIMEOUT_MS,
-        keepAliveTimeout: config.KEEP_ALIVE_TIMEOUT_MS,
-        connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS,
-      },
+  // @hono/node-server's serve() takes no error handler, so the server is built from its
+  // request listener, which answers requests it cannot parse with `answerOutsideApp`.
+  const listener = getRequestListener(gateway.app.fetch, {
+    hostname: config.HOST,
+    errorHandler: (error) => {
+      if (!(error instanceof RequestError))
+        gateway.services.logger.error({ err: error }, 'request failed outside the app');
+      return answerOutsideApp(error);
     },
-    (info) => onListening(info),
-  ) as Server;
+  });
+  const server: Server = createServer(
+    {
+      maxHeaderSize: config.MAX_HEADER_BYTES,
+      headersTimeout: config.HEADERS_TIMEOUT_MS,
+      requestTimeout: config.REQUEST_TIMEOUT_MS,
+      keepAliveTimeout: config.KEEP_ALIVE_TIMEOUT_MS,
+      connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS,
+    },
+    listener,
+  );
   server.on('clientError', answerClientError);
   server.once('error', (error) => onError(error));
+  server.listen(config.PORT, config.HOST, () => onListening(server.address() as AddressInfo));
   const { port } = await listening.catch((error: unknown) => {
     throw toListenError(error, 'PORT', config.HOST, config.PORT);
   });

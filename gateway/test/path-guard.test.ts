@@ -1,4 +1,5 @@
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isUnsafePath } from '../src/middleware/path-guard/index.js';
 import { type GatewayServer, startServer } from '../src/server.js';
@@ -17,6 +18,20 @@ function rawGet(port: number, path: string): Promise<{ status: number; body: str
     });
     outgoing.on('error', reject);
     outgoing.end();
+  });
+}
+
+/** Sends `text` on a new connection and returns the raw response. */
+function rawExchange(port: number, text: string): Promise<string> {
+  return new Promise((resolveResponse, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.end(text));
+    let response = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      response += chunk;
+    });
+    socket.on('end', () => resolveResponse(response));
+    socket.on('error', reject);
   });
 }
 
@@ -63,6 +78,19 @@ describe('when the path has encoded dot segments', () => {
       expect(response.body).not.toContain('http_requests_total');
     },
   );
+
+  it.each([
+    'GET /v1\\..\\metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n',
+    'GET /metrics HTTP/1.1\r\nHost: a/b@c\r\n\r\n',
+  ])('answers an unparsable target with 400 and headers: %j', async (text) => {
+    const response = await rawExchange(server.port, text);
+
+    expect(response).toMatch(/^HTTP\/1\.1 400 /);
+    expect(response).toMatch(/\r\nx-content-type-options: nosniff\r\n/i);
+    expect(response).toMatch(/\r\nx-request-id: [0-9a-f-]{36}\r\n/i);
+    expect(response).toContain('application/problem+json');
+    expect(response).not.toContain('http_requests_total');
+  });
 
   it('still serves /metrics', async () => {
     expect((await rawGet(server.port, '/metrics')).status).toBe(200);
