@@ -45,11 +45,14 @@ describe('isUnsafePath', () => {
     '/v1/./models',
     '/v1/models%2Fnuclei',
     '/v1/models%5cnuclei',
+    '/%6detrics',
+    '/v1/models/nuclei%2Dunet',
+    '/v1/jobs/%31',
   ])('rejects %s', (path) => {
     expect(isUnsafePath(path)).toBe(true);
   });
 
-  it.each(['/v1/models', '/v1/models/nuclei-unet/jobs', '/v1/jobs/a.b', '/v1/...', '/'])(
+  it.each(['/v1/models', '/v1/models/nuclei-unet/jobs', '/v1/jobs/a.b', '/v1/...', '/', '/v1/jobs/a%20b'])(
     'accepts %s',
     (path) => {
       expect(isUnsafePath(path)).toBe(false);
@@ -90,6 +93,14 @@ describe('when the path has encoded dot segments', () => {
     expect(response).toMatch(/\r\nx-request-id: [0-9a-f-]{36}\r\n/i);
     expect(response).toContain('application/problem+json');
     expect(response).not.toContain('http_requests_total');
+  });
+
+  it('counts rejected paths as unmatched', async () => {
+    await rawGet(server.port, '/%6detrics');
+    const metrics = (await rawGet(server.port, '/metrics')).body;
+
+    expect(metrics).toMatch(/http_requests_total\{route="unmatched",method="GET",status="400"\} \d+/);
+    expect(metrics).not.toMatch(/http_requests_total\{route="\/metrics",method="GET",status="400"\}/);
   });
 
   it('still serves /metrics', async () => {

@@ -1,8 +1,8 @@
 import type { MiddlewareHandler } from 'hono';
 import type { GatewayEnv } from '../../http/context.js';
 import { problemFor, problemResponse } from '../../http/problem.js';
-import type { GatewayMetrics } from '../../metrics/catalog.js';
-import { recordRequest } from '../metrics/index.js';
+import { type GatewayMetrics, UNMATCHED_ROUTE } from '../../metrics/catalog.js';
+import { recordRequest, routeLabel } from '../metrics/index.js';
 import { hasUnsafePath, unsafePathError } from '../path-guard/index.js';
 import { applyResponseHeaders, newResponseHeaders, requestIdFor } from '../security-headers/index.js';
 
@@ -19,12 +19,14 @@ export function edge(metrics: GatewayMetrics): MiddlewareHandler<GatewayEnv> {
     const headers = newResponseHeaders(requestId);
     c.set('requestId', requestId);
     c.set('responseHeaders', headers);
+    // A rejected path reached no route, although the router would match its normalized form.
+    const unsafe = hasUnsafePath(c);
     try {
-      if (hasUnsafePath(c)) c.res = problemResponse(c, problemFor(unsafePathError(), requestId));
+      if (unsafe) c.res = problemResponse(c, problemFor(unsafePathError(), requestId));
       else await next();
     } finally {
       applyResponseHeaders(c, headers);
-      recordRequest(metrics, c, startedAt);
+      recordRequest(metrics, c, unsafe ? UNMATCHED_ROUTE : routeLabel(c), startedAt);
     }
   };
 }

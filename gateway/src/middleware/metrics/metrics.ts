@@ -22,9 +22,13 @@ function methodLabel(method: string): string {
   return KNOWN_METHODS.has(method) ? method : 'OTHER';
 }
 
-/** Counts and times a request by route template, method and status, once it has its response. */
-export function recordRequest(metrics: GatewayMetrics, c: Context<GatewayEnv>, startedAt: number): void {
-  const route = routeLabel(c);
+/** Counts and times a request by `route` (a template or `unmatched`), method and status, once it has its response. */
+export function recordRequest(
+  metrics: GatewayMetrics,
+  c: Context<GatewayEnv>,
+  route: string,
+  startedAt: number,
+): void {
   const method = methodLabel(c.req.method);
   metrics.httpRequests.inc({ route, method, status: String(c.res.status) });
   metrics.httpDuration.observe({ route, method }, (performance.now() - startedAt) / 1000);

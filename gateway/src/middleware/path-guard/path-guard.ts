@@ -4,6 +4,12 @@ import type { GatewayEnv } from '../../http/context.js';
 
 /** An encoded slash or backslash, which some proxies decode into a separator and others do not. */
 const ENCODED_SEPARATOR = /%2f|%5c/i;
+/**
+ * An encoded unreserved character (letter, digit, `-`, `.`, `_`, `~`). RFC 3986 section 2.3
+ * says producers should not encode them, and the router decodes them, so `/%6detrics` would
+ * reach `/metrics` past a proxy rule that matches the text `/metrics`.
+ */
+const ENCODED_UNRESERVED = /%(?:3[0-9]|4[1-9a-f]|5[0-9a]|6[1-9a-f]|7[0-9a]|2d|2e|5f|7e)/i;
 /** The scheme and authority of an absolute-form request target (RFC 9112, section 3.2.2). */
 const ABSOLUTE_FORM_PREFIX = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i;
 
@@ -14,9 +20,12 @@ function rawPath(target: string): string {
   return end === -1 ? path : path.slice(0, end);
 }
 
-/** Checks whether a raw path has a `.` or `..` segment (plain or percent-encoded, any case) or an encoded separator. */
+/**
+ * Checks whether a raw path has a `.` or `..` segment (plain or percent-encoded, any case), an
+ * encoded separator or an encoded unreserved character.
+ */
 export function isUnsafePath(path: string): boolean {
-  if (ENCODED_SEPARATOR.test(path)) return true;
+  if (ENCODED_SEPARATOR.test(path) || ENCODED_UNRESERVED.test(path)) return true;
   return path.split('/').some((segment) => {
     const decoded = segment.replace(/%2e/gi, '.');
     return decoded === '.' || decoded === '..';
@@ -38,5 +47,8 @@ export function hasUnsafePath(c: Context<GatewayEnv>): boolean {
 
 /** Builds the 400 error of a request whose path `hasUnsafePath` rejects. */
 export function unsafePathError(): GatewayError {
-  return new GatewayError('bad_request', 'the request path must not contain dot segments or encoded slashes');
+  return new GatewayError(
+    'bad_request',
+    'the request path must not contain dot segments, encoded slashes or encoded letters, digits or -._~',
+  );
 }
