@@ -91,6 +91,16 @@ describe('rate limits', () => {
     expect((await gateway.request('/version', {}, '198.51.100.2')).status).toBe(200);
   });
 
+  it('limits each IPv6 /64 as one client', async () => {
+    // Other spellings of one address, and other hosts of its /64, share the bucket.
+    const peers = ['2001:db8:7::1', '2001:DB8:7:0::1', '2001:0db8:0007::abcd', '2001:db8:7::ffff:1'];
+    const responses = await burst(LIMIT + 4, async () => {
+      return gateway.request('/version', {}, peers[Math.floor(Math.random() * peers.length)]);
+    });
+    expect(passed(responses)).toBe(LIMIT);
+    expect((await gateway.request('/version', {}, '2001:db8:8::1')).status).toBe(200);
+  });
+
   it('ignores X-Forwarded-For from an untrusted peer', async () => {
     const responses = await burst(LIMIT + 5, async () => {
       const forged = `192.0.2.${Math.floor(Math.random() * 250)}`;

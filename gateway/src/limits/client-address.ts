@@ -1,12 +1,18 @@
 import { BlockList, isIP } from 'node:net';
 import { ConfigError } from '@medai-flow/common';
+import ipaddr from 'ipaddr.js';
 
-/** `::ffff:a.b.c.d` as `a.b.c.d`, so IPv4 rules match IPv4 peers on dual-stack sockets. */
+/**
+ * Returns one spelling per address: IPv4-mapped IPv6 (`::ffff:c633:6409`) as IPv4, so IPv4
+ * rules match IPv4 peers on dual-stack sockets, and IPv6 in the RFC 5952 form, so that
+ * `2001:DB8:0::1` and `2001:db8::1` share a rate-limit bucket. Text that is not an address
+ * is returned trimmed.
+ */
 function normalize(address: string): string {
   const trimmed = address.trim();
-  return trimmed.toLowerCase().startsWith('::ffff:') && isIP(trimmed.slice(7)) === 4
-    ? trimmed.slice(7)
-    : trimmed;
+  if (!ipaddr.isValid(trimmed)) return trimmed;
+  const parsed = ipaddr.process(trimmed);
+  return parsed.kind() === 'ipv6' ? (parsed as ipaddr.IPv6).toRFC5952String() : parsed.toString();
 }
 
 function family(address: string): 'ipv4' | 'ipv6' | undefined {
@@ -45,6 +51,17 @@ export class ClientAddressResolver {
   isTrusted(address: string): boolean {
     const type = family(address);
     return type !== undefined && this.trusted.check(address, type);
+  }
+
+  /**
+   * Returns the rate-limit bucket of a client address: the address for IPv4, its /64 network
+   * for IPv6, because one subscriber or host commonly gets a whole /64 and could otherwise
+   * rotate through addresses in it.
+   */
+  bucketOf(address: string): string {
+    if (family(address) !== 'ipv6') return address;
+    const parts = (ipaddr.parse(address) as ipaddr.IPv6).parts.slice(0, 4);
+    return `${parts.map((part) => part.toString(16)).join(':')}::/64`;
   }
 
   /** Returns the client address for a connection from `peer` carrying `forwardedFor` (may be undefined). */

@@ -62,7 +62,7 @@ export interface AddressLimitDeps {
 export function limitByAddress(deps: AddressLimitDeps): MiddlewareHandler<GatewayEnv> {
   return async function limitByAddress(c, next) {
     const peer = c.env?.incoming?.socket?.remoteAddress ?? UNKNOWN_PEER;
-    const address = deps.addresses.resolve(peer, c.req.header('x-forwarded-for'));
+    const address = deps.addresses.bucketOf(deps.addresses.resolve(peer, c.req.header('x-forwarded-for')));
     const verdict = await deps.edge.check({ address }, deps.policy, deps.now());
     enforceLimit(c, verdict, deps.metrics);
     await next();
