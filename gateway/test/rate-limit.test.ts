@@ -91,6 +91,22 @@ describe('rate limits', () => {
     expect((await gateway.request('/version', {}, '198.51.100.2')).status).toBe(200);
   });
 
+  it('limits failed tokens per address', async () => {
+    const forged = `${await mintToken({ sub: 'forger' })}x`;
+    const responses = await burst(LIMIT + 3, () =>
+      gateway.request('/v1/models', { headers: bearer(forged) }, '198.51.100.77'),
+    );
+    const statuses = responses.map((response) => response.status);
+    expect(statuses.slice(0, LIMIT)).toEqual(Array.from({ length: LIMIT }, () => 401));
+    expect(statuses.slice(LIMIT)).toEqual([429, 429, 429]);
+    expect(responses.at(-1)?.headers.get('retry-after')).not.toBeNull();
+    // A valid token from the same address is limited per subject, not per address.
+    const valid = await mintToken({ sub: 'neighbour', expiresInSeconds: 3_600 });
+    expect((await gateway.request('/v1/models', { headers: bearer(valid) }, '198.51.100.77')).status).toBe(
+      200,
+    );
+  });
+
   it('limits each IPv6 /64 as one client', async () => {
     // Other spellings of one address, and other hosts of its /64, share the bucket.
     const peers = ['2001:db8:7::1', '2001:DB8:7:0::1', '2001:0db8:0007::abcd', '2001:db8:7::ffff:1'];

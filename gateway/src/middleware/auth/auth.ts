@@ -1,20 +1,44 @@
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { bearerToken } from '../../auth/bearer.js';
 import { hasPermission, type Permission, type Principal } from '../../auth/principal.js';
 import type { TokenVerifier } from '../../auth/token-verifier.js';
 import { GatewayError } from '../../errors/gateway-error.js';
 import type { GatewayEnv } from '../../http/context.js';
+import type { ClientAddressResolver } from '../../limits/client-address.js';
 import type { EdgeCheck } from '../../limits/edge-check.js';
 import type { GatewayMetrics } from '../../metrics/catalog.js';
-import { enforceLimit, type LimitPolicies } from '../rate-limit/index.js';
+import { enforceAddressLimit, enforceLimit, type LimitPolicies } from '../rate-limit/index.js';
 import { revokedError } from '../revocation/index.js';
 
 export interface AuthDeps {
   verifier: TokenVerifier;
+  addresses: ClientAddressResolver;
   edge: EdgeCheck;
   metrics: GatewayMetrics;
   policies: LimitPolicies;
   now: () => number;
+}
+
+/** Failures that cost the gateway a token check: bad, expired or revoked tokens and malformed credentials. */
+const LIMITED_FAILURES = new Set([
+  'credentials_malformed',
+  'token_invalid',
+  'token_expired',
+  'token_revoked',
+]);
+
+/**
+ * Counts a failed token against its client address with the anonymous limit, so that one
+ * address cannot make the gateway verify forged tokens without bound: over the limit, the
+ * request gets 429 in place of its 401. When Redis fails here, the 401 stands.
+ */
+async function limitFailure(c: Context<GatewayEnv>, deps: AuthDeps, error: unknown): Promise<void> {
+  if (!(error instanceof GatewayError) || !LIMITED_FAILURES.has(error.code)) return;
+  try {
+    await enforceAddressLimit(c, { ...deps, policy: deps.policies.anonymous });
+  } catch (limitError) {
+    if (limitError instanceof GatewayError && limitError.code === 'rate_limited') throw limitError;
+  }
 }
 
 function countFailure(metrics: GatewayMetrics, error: unknown): void {
@@ -46,6 +70,7 @@ export function requireToken(deps: AuthDeps, permission: Permission | null): Mid
       }
     } catch (error) {
       countFailure(deps.metrics, error);
+      await limitFailure(c, deps, error);
       throw error;
     }
     c.set('principal', principal);

@@ -1,5 +1,6 @@
 export {
   type AddressLimitDeps,
+  enforceAddressLimit,
   enforceLimit,
   type LimitPolicies,
   limitByAddress,

@@ -56,15 +56,21 @@ export interface AddressLimitDeps {
 }
 
 /**
- * Limits an unauthenticated route per client address: the socket peer, or behind trusted
- * proxies the first untrusted `X-Forwarded-For` hop.
+ * Counts a request against the limit of its client address: the socket peer, or behind
+ * trusted proxies the first untrusted `X-Forwarded-For` hop, and for IPv6 its /64. Throws
+ * 429 when the address is over `deps.policy`.
  */
+export async function enforceAddressLimit(c: Context<GatewayEnv>, deps: AddressLimitDeps): Promise<void> {
+  const peer = c.env?.incoming?.socket?.remoteAddress ?? UNKNOWN_PEER;
+  const address = deps.addresses.bucketOf(deps.addresses.resolve(peer, c.req.header('x-forwarded-for')));
+  const verdict = await deps.edge.check({ address }, deps.policy, deps.now());
+  enforceLimit(c, verdict, deps.metrics);
+}
+
+/** Limits an unauthenticated route per client address (`enforceAddressLimit`). */
 export function limitByAddress(deps: AddressLimitDeps): MiddlewareHandler<GatewayEnv> {
   return async function limitByAddress(c, next) {
-    const peer = c.env?.incoming?.socket?.remoteAddress ?? UNKNOWN_PEER;
-    const address = deps.addresses.bucketOf(deps.addresses.resolve(peer, c.req.header('x-forwarded-for')));
-    const verdict = await deps.edge.check({ address }, deps.policy, deps.now());
-    enforceLimit(c, verdict, deps.metrics);
+    await enforceAddressLimit(c, deps);
     await next();
   };
 }
