@@ -70,7 +70,10 @@ async function runDemo(): Promise<boolean> {
   );
   if (missing.length > 0) throw new Error(`input files not found: ${missing.join(', ')}`);
   const outputDir = resolve(values.output);
-  const say = values.json ? () => undefined : (line: string) => console.log(`- ${line}`);
+  // With --json, stdout carries the JSON object alone, and progress goes to stderr.
+  const say = values.json
+    ? (line: string) => console.error(`- ${line}`)
+    : (line: string) => console.log(`- ${line}`);
 
   const stack: Stack = await startStack({ gatewayPort: 0, logs: { folder: join(outputDir, 'logs') }, say });
   try {

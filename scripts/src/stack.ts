@@ -42,6 +42,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     // Every run writes under its own prefix, removed when the run stops, so a shared Redis keeps nothing.
     const prefix = `local-${randomBytes(3).toString('hex')}`;
     stops.push(() => deleteKeys(redisUrl, prefix));
+    options.say(`this run writes under REDIS_PREFIX=${prefix} and removes those keys when it stops`);
     const jwtSecret = process.env.AUTH_JWT_SECRET ?? randomBytes(32).toString('base64url');
     const env: Record<string, string> = {
       ...inheritedEnv(),

@@ -30,7 +30,9 @@ const ttlSeconds = Number(values.ttl);
 if (values.help) {
   console.log(USAGE);
 } else if (!secret || Buffer.byteLength(secret) < 32) {
-  console.error("AUTH_JWT_SECRET must be set to the gateway's HS256 secret of at least 32 bytes");
+  console.error(
+    "AUTH_JWT_SECRET must be set to the gateway's HS256 secret of at least 32 bytes: pnpm dev prints an 'export AUTH_JWT_SECRET=...' line to paste",
+  );
   process.exitCode = 2;
 } else if (!Number.isInteger(ttlSeconds) || ttlSeconds <= 0) {
   console.error(`--ttl must be a positive whole number of seconds, got "${values.ttl}"`);

@@ -15,6 +15,12 @@ async function main(): Promise<number> {
   const redis = createRedis(url, { role: 'worker', connectionName: 'verify-audit' });
   try {
     const result = await verifyAuditChain(redis, new RedisKeys(prefix));
+    if (result.ok && result.events === 0) {
+      console.log(
+        `audit trail empty: no events under REDIS_PREFIX=${prefix}; check the prefix if you expected some`,
+      );
+      return 0;
+    }
     if (result.ok) {
       console.log(`audit trail intact: ${result.events} events, head ${result.head}`);
       return 0;
