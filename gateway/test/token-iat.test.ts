@@ -22,6 +22,15 @@ describe('when the token iat is in the future', () => {
   afterAll(() => gateway.dispose());
 
   const models = (token: string) => gateway.request('/v1/models', { headers: bearer(token) });
+  const revokeSubject = async (sub: string) =>
+    gateway.request('/v1/auth/revoke', {
+      method: 'POST',
+      headers: {
+        ...bearer(await mintToken({ sub: 'root', roles: ['admin'] })),
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ sub }),
+    });
 
   it('returns 401 with invalid_token', async () => {
     const response = await models(await tokenIssuedIn(3_000));
@@ -39,13 +48,7 @@ describe('when the token iat is in the future', () => {
 
   it('cannot outlive a subject revocation', async () => {
     const futureToken = await tokenIssuedIn(3_000, 'dave');
-    const admin = await mintToken({ sub: 'root', roles: ['admin'] });
-    const revoked = await gateway.request('/v1/auth/revoke', {
-      method: 'POST',
-      headers: { ...bearer(admin), 'content-type': 'application/json' },
-      body: JSON.stringify({ sub: 'dave' }),
-    });
-    expect(revoked.status).toBe(204);
+    expect((await revokeSubject('dave')).status).toBe(204);
 
     expect((await models(futureToken)).status).toBe(401);
   });
@@ -53,13 +56,7 @@ describe('when the token iat is in the future', () => {
   it('is revoked with its subject when within the tolerance', async () => {
     const token = await tokenIssuedIn(20, 'erin');
     expect((await models(token)).status).toBe(200);
-    const admin = await mintToken({ sub: 'root', roles: ['admin'] });
-    const revoked = await gateway.request('/v1/auth/revoke', {
-      method: 'POST',
-      headers: { ...bearer(admin), 'content-type': 'application/json' },
-      body: JSON.stringify({ sub: 'erin' }),
-    });
-    expect(revoked.status).toBe(204);
+    expect((await revokeSubject('erin')).status).toBe(204);
 
     expect((await models(token)).status).toBe(401);
   });
