@@ -35,13 +35,13 @@ function clientErrorOf(error: NodeJS.ErrnoException): GatewayError {
   }
 }
 
-/** Returns the headers of a problem answered outside the app: its own, the security headers and the request id. */
+/** Returns the headers of a problem sent outside the app: its own, the security headers and the request id. */
 function headersOutsideApp(parts: ProblemParts, requestId: string): Record<string, string> {
   return { ...parts.headers, ...Object.fromEntries(SECURITY_HEADERS), 'x-request-id': requestId };
 }
 
 /**
- * Answers a request that @hono/node-server cannot turn into a `Request` (an invalid Host
+ * Builds the response to a request that @hono/node-server cannot turn into a `Request` (an invalid Host
  * header or request target, such as `GET /v1\..\metrics`) with 400, and an error that
  * escaped the app with 500, each with a problem body and the security headers. Neither
  * reaches the app's error handler, so neither is counted in the metrics.
@@ -90,7 +90,7 @@ export async function startServer(gateway: GatewayApp, config: GatewayConfig): P
     onError = rejectListen;
   });
   // @hono/node-server's serve() takes no error handler, so the server is built from its
-  // request listener, which answers requests it cannot parse with `answerOutsideApp`.
+  // request listener, which responds to requests it cannot parse with `answerOutsideApp`.
   const listener = getRequestListener(gateway.app.fetch, {
     hostname: config.HOST,
     errorHandler: (error) => {

@@ -182,7 +182,7 @@ function isCanonicalCompactJws(token: string): boolean {
  * it, so an `iat` within the clock tolerance ahead, or a fraction of a second, cannot make
  * it outlive a revocation of its subject.
  */
-// NOTE: a replica that first sees such a token after the revocation still takes its `iat`,
+// NOTE: a replica that first verifies such a token after the revocation still takes its `iat`,
 // so a token issued up to the clock tolerance ahead can pass there until it expires.
 function effectiveIssuedAt(iat: number, nowMs: number): number {
   return Math.min(Math.floor(iat), Math.floor(nowMs / 1000));

@@ -6,7 +6,7 @@ import type { RedisCalls } from '../redis/redis-calls.js';
 /**
  * Revocation and rate limit of the requests of one event-loop turn, in one script call.
  *
- * KEYS holds the keys of each check in turn: the rate-limit state (the theoretical arrival
+ * KEYS contains the keys of each check in turn: the rate-limit state (the theoretical arrival
  * time, epoch ms) and, on authenticated requests, the revoked-token entry and the subject's
  * revocation time. ARGV[1] is a JSON array with one entry per check: [key count (1 or 3),
  * now (ms), emission interval (ms), burst (requests), token `iat` (s, or -1)]. Arguments and
@@ -91,9 +91,9 @@ interface QueuedCheck {
 /**
  * Checks revocation and the rate limit of each request in Redis. The checks that requests
  * make in one turn of the event loop are queued and sent as one script call once the loop has
- * handled its pending I/O (setImmediate). At low load a check is sent in the turn it arrives;
- * under load, the requests of many connections arrive in one turn, so they share one command,
- * one write and one reply, and the per-command cost in ioredis and Redis is paid once per
+ * handled its pending I/O (setImmediate). At low load a check is sent in the turn it arrives.
+ * Under load, the requests of many connections arrive in one turn, so they share one command,
+ * one write and one reply. The per-command cost in ioredis and Redis is then paid once per
  * turn. Each check still waits for its own reply, so a request is answered only after Redis
  * has checked it.
  */

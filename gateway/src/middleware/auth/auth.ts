@@ -30,7 +30,7 @@ const LIMITED_FAILURES = new Set([
 /**
  * Counts a failed token against its client address with the anonymous limit, so that one
  * address cannot make the gateway verify forged tokens without bound: over the limit, the
- * request gets 429 in place of its 401. When Redis fails here, the 401 stands.
+ * request gets 429 in place of its 401. When Redis fails here, the request keeps its 401.
  */
 async function limitFailure(c: Context<GatewayEnv>, deps: AuthDeps, error: unknown): Promise<void> {
   if (!(error instanceof GatewayError) || !LIMITED_FAILURES.has(error.code)) return;

@@ -8,7 +8,7 @@ import { applyResponseHeaders, newResponseHeaders, requestIdFor } from '../secur
 
 /**
  * The app-wide middleware of every request: it sets the request id and the security headers,
- * answers paths with dot segments or encoded slashes with 400 before routing, and counts and
+ * rejects paths with dot segments or encoded slashes with 400 before routing, and counts and
  * times the request. It is one middleware rather than one per concern, because each Hono
  * middleware adds an async dispatch level (promises and closures) to every request.
  */

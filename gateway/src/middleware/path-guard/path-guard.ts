@@ -6,7 +6,7 @@ import type { GatewayEnv } from '../../http/context.js';
 const ENCODED_SEPARATOR = /%2f|%5c/i;
 /**
  * An encoded unreserved character (letter, digit, `-`, `.`, `_`, `~`). RFC 3986 section 2.3
- * says producers should not encode them, and the router decodes them, so `/%6detrics` would
+ * asks producers not to encode them, and the router decodes them, so `/%6detrics` would
  * reach `/metrics` past a proxy rule that matches the text `/metrics`.
  */
 const ENCODED_UNRESERVED = /%(?:3[0-9]|4[1-9a-f]|5[0-9a]|6[1-9a-f]|7[0-9a]|2d|2e|5f|7e)/i;
