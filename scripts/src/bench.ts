@@ -5,10 +5,10 @@
  * loopback, with the gateway's production Node.js flags, and one load generator drives both.
  *
  * Each target is measured at several concurrency levels, and the ratio compares the peak
- * throughput of each: a bare route is saturated by a few concurrent requests, whereas the
- * gateway keeps every request open across a Redis round trip and needs more in flight to keep its
- * CPU busy. It prints requests per second and latency percentiles of every level, the peaks
- * and the ratio.
+ * throughput of each. A bare route is saturated by a few concurrent requests. The gateway keeps
+ * every request open across a Redis round trip, so it needs more in flight to keep its CPU
+ * busy. It prints requests per second and latency percentiles of every level, the peaks and
+ * the ratio.
  *
  * Environment: REDIS_URL (default redis://127.0.0.1:6379, loopback only), BENCH_SECONDS
  * (measured seconds per target, level and round, default 3), BENCH_CONNECTIONS (concurrency
@@ -30,8 +30,12 @@ import { Pool } from 'undici';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const WARM_UP_MS = 500;
-/** Rounds alternate the targets and levels, so that load from other processes on the machine hits each alike. */
-const ROUNDS = 3;
+/**
+ * Rounds alternate the targets and levels, so that load from other processes on the machine
+ * hits each alike. Single rounds on the 2-core benchmark VM varied by up to 20 %, so 5 rounds
+ * give each median.
+ */
+const ROUNDS = 5;
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 interface LoadResult {
