@@ -191,6 +191,48 @@ describe('bearer tokens with an RSA public key', () => {
   });
 });
 
+/** Order n of the P-256 group: an ES256 signature (r, s) is also valid as (r, n - s). */
+const P256_ORDER = BigInt('0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551');
+
+/** Returns `token` with its ES256 signature (r, s) replaced by the other valid form (r, n - s). */
+function otherEcdsaForm(token: string): string {
+  const dot = token.lastIndexOf('.');
+  const signature = Buffer.from(token.slice(dot + 1), 'base64url');
+  const s = BigInt(`0x${signature.subarray(32).toString('hex')}`);
+  const flipped = Buffer.from((P256_ORDER - s).toString(16).padStart(64, '0'), 'hex');
+  return `${token.slice(0, dot)}.${Buffer.concat([signature.subarray(0, 32), flipped]).toString('base64url')}`;
+}
+
+describe('bearer tokens with an EC public key', () => {
+  let gateway: TestGateway;
+  let privateKey: CryptoKey;
+  beforeAll(async () => {
+    const pair = await generateKeyPair('ES256', { extractable: true });
+    privateKey = pair.privateKey;
+    gateway = await createTestGateway('auth-ec', {
+      env: { AUTH_JWT_SECRET: '', AUTH_JWT_PUBLIC_KEY: await exportSPKI(pair.publicKey) },
+    });
+  });
+  afterAll(() => gateway.dispose());
+
+  it('revokes both ECDSA forms of a token without jti', async () => {
+    const token = await new SignJWT({ scope: 'jobs:read' })
+      .setProtectedHeader({ alg: 'ES256' })
+      .setSubject('alice')
+      .setIssuedAt()
+      .setExpirationTime('5m')
+      .sign(privateKey);
+    const other = otherEcdsaForm(token);
+    const list = (value: string) => gateway.request('/v1/models', { headers: bearer(value) });
+    expect((await list(other)).status).toBe(200);
+
+    const revoked = await gateway.request('/v1/auth/revoke', { method: 'POST', headers: bearer(token) });
+    expect(revoked.status).toBe(204);
+    expect((await list(token)).status).toBe(401);
+    expect((await list(other)).status).toBe(401);
+  });
+});
+
 describe('bearer tokens from a rotating JWKS', () => {
   let server: Server;
   let keys: JWK[] = [];

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken, testJwtSecret } from '../../test-support/tokens.js';
@@ -38,6 +39,18 @@ describe('when the token iat is in the future', () => {
     expect(response.status).toBe(401);
     expect(response.headers.get('www-authenticate')).toContain('error="invalid_token"');
     expect((await problemOf(response)).detail).toContain('"iat"');
+  });
+
+  it('rejects an iat that is not finite', async () => {
+    // JSON.parse reads -1e999 as -Infinity, which no JWT library writes, so the token is built by hand.
+    const now = Math.floor(Date.now() / 1000);
+    const part = (text: string) => Buffer.from(text).toString('base64url');
+    const input = `${part('{"alg":"HS256"}')}.${part(`{"sub":"frank","scope":"jobs:read","iat":-1e999,"exp":${now + 600}}`)}`;
+    const signature = createHmac('sha256', testJwtSecret).update(input).digest('base64url');
+    const response = await models(`${input}.${signature}`);
+
+    expect(response.status).toBe(401);
+    expect((await problemOf(response)).detail).toContain('not a finite number');
   });
 
   it('accepts an iat within the clock tolerance', async () => {

@@ -14,8 +14,8 @@ export class RevocationStore {
 
   /**
    * Revokes every token of `subject` issued at or before `epochSeconds` (a token issued in the
-   * same second counts as revoked, since `iat` has whole seconds). The entry is kept for
-   * `ttlSeconds`, the longest lifetime a token may have.
+   * same second counts as revoked, since `iat` has whole seconds), and every token without
+   * `iat`. The entry is kept for `ttlSeconds`, the longest lifetime a token may have.
    */
   async revokeSubject(subject: string, epochSeconds: number, ttlSeconds: number): Promise<void> {
     await this.redis.set(

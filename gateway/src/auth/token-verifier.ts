@@ -134,8 +134,13 @@ export class TokenVerifier {
   private toPrincipal(token: string, payload: JWTPayload, nowMs: number): Principal {
     const expiresAt = payload.exp as number;
     const lifetime = expiresAt - Math.floor(nowMs / 1000);
-    // jose checks `iat` only against a maximum token age. A token issued in the future would
-    // outlive a subject revocation, which rejects tokens issued up to the revocation time.
+    // jose checks `iat` only against a maximum token age. A token issued further in the future
+    // than the clock tolerance would outlive a subject revocation, which rejects tokens issued
+    // up to the revocation time plus the tolerance. A non-finite `iat` (1e999 parses to
+    // Infinity) would reach the revocation script as null.
+    if (payload.iat !== undefined && !Number.isFinite(payload.iat)) {
+      throw invalid('the "iat" claim check failed (not a finite number)', 'claim');
+    }
     if (typeof payload.iat === 'number' && payload.iat > nowMs / 1000 + this.options.clockToleranceSeconds) {
       throw invalid('the "iat" claim check failed (the token is issued in the future)', 'claim');
     }
@@ -154,7 +159,7 @@ export class TokenVerifier {
       subject: payload.sub,
       permissions,
       tokenId: tokenIdOf(token, claims),
-      issuedAt: typeof payload.iat === 'number' ? effectiveIssuedAt(payload.iat, nowMs) : undefined,
+      issuedAt: typeof payload.iat === 'number' ? Math.floor(payload.iat) : undefined,
       expiresAt,
       tier: permissions.has('admin') ? 'admin' : 'standard',
     };
@@ -177,20 +182,12 @@ function isCanonicalCompactJws(token: string): boolean {
 }
 
 /**
- * Returns the issue time used for subject revocation, in whole seconds: `iat` rounded down,
- * and no later than the first verification. A token cannot be issued after the gateway saw
- * it, so an `iat` within the clock tolerance ahead, or a fraction of a second, cannot make
- * it outlive a revocation of its subject.
+ * Returns a token's id for revocation: `jti`, else `uti` (Entra ID), else the SHA-256 of the
+ * signing input (header and payload). The signature is left out because an ECDSA signature
+ * (r, s) has a second valid form (r, n - s): anyone holding the token could spell it anew.
  */
-// NOTE: a replica that first verifies such a token after the revocation still takes its `iat`,
-// so a token issued up to the clock tolerance ahead can pass there until it expires.
-function effectiveIssuedAt(iat: number, nowMs: number): number {
-  return Math.min(Math.floor(iat), Math.floor(nowMs / 1000));
-}
-
-/** Returns a token's id for revocation: `jti`, else `uti` (Entra ID), else the SHA-256 of the token. */
 export function tokenIdOf(token: string, claims: Record<string, unknown>): string {
   if (typeof claims.jti === 'string' && claims.jti.length > 0) return claims.jti;
   if (typeof claims.uti === 'string' && claims.uti.length > 0) return claims.uti;
-  return sha256Hex(token);
+  return sha256Hex(token.slice(0, token.lastIndexOf('.')));
 }

@@ -57,8 +57,15 @@ export function registerRevokeRoute(
     if (request.sub !== undefined) {
       target = 'sub';
       const subject = request.sub;
+      // Tokens issued up to the clock tolerance after now are revoked too: an issuer whose clock
+      // runs that far ahead may already have issued them, with an `iat` the gateway accepts.
+      const revokedUntil = nowSeconds + config.AUTH_CLOCK_TOLERANCE_SECONDS;
       await services.redisCalls.run('revoke', () =>
-        services.revocations.revokeSubject(subject, nowSeconds, keepSeconds),
+        services.revocations.revokeSubject(
+          subject,
+          revokedUntil,
+          keepSeconds + config.AUTH_CLOCK_TOLERANCE_SECONDS,
+        ),
       );
     } else {
       const tokenId = request.jti ?? principal.tokenId;
