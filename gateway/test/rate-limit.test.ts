@@ -92,7 +92,16 @@ describe('rate limits', () => {
   });
 
   it('limits failed tokens per address', async () => {
-    const forged = `${await mintToken({ sub: 'forger' })}x`;
+    const forged = await mintToken({ sub: 'forger', secret: 'a-forger-secret-of-at-least-32-bytes-length' });
+    const signatureFailures = async () =>
+      (await gateway.services.metrics.authFailures.get()).values.find(
+        (value) => value.labels.reason === 'signature',
+      )?.value ?? 0;
+    const valid = await mintToken({ sub: 'neighbour', expiresInSeconds: 3_600 });
+    expect((await gateway.request('/v1/models', { headers: bearer(valid) }, '198.51.100.77')).status).toBe(
+      200,
+    );
+    const before = await signatureFailures();
     const responses = await burst(LIMIT + 3, () =>
       gateway.request('/v1/models', { headers: bearer(forged) }, '198.51.100.77'),
     );
@@ -100,10 +109,15 @@ describe('rate limits', () => {
     expect(statuses.slice(0, LIMIT)).toEqual(Array.from({ length: LIMIT }, () => 401));
     expect(statuses.slice(LIMIT)).toEqual([429, 429, 429]);
     expect(responses.at(-1)?.headers.get('retry-after')).not.toBeNull();
-    // A valid token from the same address is limited per subject, not per address.
-    const valid = await mintToken({ sub: 'neighbour', expiresInSeconds: 3_600 });
+    // Over the limit, the signature is not checked at all.
+    expect((await signatureFailures()) - before).toBe(LIMIT);
+    // A token verified before is limited per subject, not per address; a new one waits.
     expect((await gateway.request('/v1/models', { headers: bearer(valid) }, '198.51.100.77')).status).toBe(
       200,
+    );
+    const fresh = await mintToken({ sub: 'latecomer', expiresInSeconds: 3_600 });
+    expect((await gateway.request('/v1/models', { headers: bearer(fresh) }, '198.51.100.77')).status).toBe(
+      429,
     );
   });
 

@@ -9,7 +9,8 @@ import type { RedisCalls } from '../redis/redis-calls.js';
  * KEYS contains the keys of each check in turn: the rate-limit state (the theoretical arrival
  * time, epoch ms) and, on authenticated requests, the revoked-token entry and the subject's
  * revocation time. ARGV[1] is a JSON array with one entry per check: [key count (1 or 3),
- * now (ms), emission interval (ms), burst (requests), token `iat` (s, or -1)]. Arguments and
+ * now (ms), emission interval (ms), burst (requests), token `iat` (s, or -1), peek (1 to check
+ * whether a request would be admitted without counting it, else 0)]. Arguments and
  * replies travel as one JSON string each, because ioredis encodes and decodes every element
  * of a command or reply on its own, which cost more than the checks themselves.
  *
@@ -22,7 +23,7 @@ import type { RedisCalls } from '../redis/redis-calls.js';
  * 3 subject revoked.
  */
 const EDGE_CHECK_SCRIPT = `
-local function check(key, keyCount, now, interval, burst, issuedAt)
+local function check(key, keyCount, now, interval, burst, issuedAt, peek)
   local stored
   if keyCount == 3 then
     local values = redis.call('MGET', KEYS[key], KEYS[key + 1], KEYS[key + 2])
@@ -42,6 +43,7 @@ local function check(key, keyCount, now, interval, burst, issuedAt)
   if nextTat - now > tolerance + slack then
     return 1, 0, math.ceil(tat - now), math.ceil(nextTat - now - tolerance)
   end
+  if peek == 1 then return 0, 0, 0, 0 end
   redis.call('SET', KEYS[key], string.format('%.3f', nextTat), 'PX', math.ceil(nextTat - now))
   return 0, math.floor((tolerance - (nextTat - now) + slack) / interval), math.ceil(nextTat - now), 0
 end
@@ -49,7 +51,8 @@ end
 local replies = {}
 local key = 1
 for index, entry in ipairs(cjson.decode(ARGV[1])) do
-  local status, remaining, resetMs, retryAfterMs = check(key, entry[1], entry[2], entry[3], entry[4], entry[5])
+  local status, remaining, resetMs, retryAfterMs =
+    check(key, entry[1], entry[2], entry[3], entry[4], entry[5], entry[6])
   replies[index * 4 - 3] = status
   replies[index * 4 - 2] = remaining
   replies[index * 4 - 1] = resetMs
@@ -81,7 +84,7 @@ const MAX_CHECKS_PER_CALL = 256;
 
 interface QueuedCheck {
   keys: string[];
-  /** [key count, now (ms), emission interval (ms), burst, token `iat` (s, or -1)] */
+  /** [key count, now (ms), emission interval (ms), burst, token `iat` (s, or -1), peek (1 or 0)] */
   args: number[];
   policy: LimitPolicy;
   resolve(verdict: EdgeVerdict): void;
@@ -110,10 +113,17 @@ export class EdgeCheck {
   ) {}
 
   /**
-   * Checks revocation and the rate limit of one request. Rejects with `redis_unavailable`
-   * (503) when Redis cannot be reached or does not reply within the command timeout.
+   * Checks revocation and the rate limit of one request. With `mode` 'peek' the request is
+   * not counted, and an admitted verdict reports no remaining requests. Rejects with
+   * `redis_unavailable` (503) when Redis cannot be reached or does not reply within the
+   * command timeout.
    */
-  check(subject: EdgeSubject, policy: LimitPolicy, nowMs: number): Promise<EdgeVerdict> {
+  check(
+    subject: EdgeSubject,
+    policy: LimitPolicy,
+    nowMs: number,
+    mode: 'count' | 'peek' = 'count',
+  ): Promise<EdgeVerdict> {
     const intervalMs = (policy.windowSeconds * 1000) / policy.limit;
     let keys: string[];
     let issuedAt = -1;
@@ -123,7 +133,7 @@ export class EdgeCheck {
     } else {
       keys = [this.keys.rateLimit(policy.name, `addr:${subject.address}`)];
     }
-    const args = [keys.length, nowMs, intervalMs, policy.limit, issuedAt];
+    const args = [keys.length, nowMs, intervalMs, policy.limit, issuedAt, mode === 'peek' ? 1 : 0];
     return new Promise((resolve, reject) => {
       if (this.queued.length === 0) setImmediate(() => this.flush());
       this.queued.push({ keys, args, policy, resolve, reject });

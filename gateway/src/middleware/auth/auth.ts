@@ -7,7 +7,12 @@ import type { GatewayEnv } from '../../http/context.js';
 import type { ClientAddressResolver } from '../../limits/client-address.js';
 import type { EdgeCheck } from '../../limits/edge-check.js';
 import type { GatewayMetrics } from '../../metrics/catalog.js';
-import { enforceAddressLimit, enforceLimit, type LimitPolicies } from '../rate-limit/index.js';
+import {
+  enforceAddressLimit,
+  enforceLimit,
+  type LimitPolicies,
+  requireAddressBudget,
+} from '../rate-limit/index.js';
 import { revokedError } from '../revocation/index.js';
 
 export interface AuthDeps {
@@ -41,6 +46,20 @@ async function limitFailure(c: Context<GatewayEnv>, deps: AuthDeps, error: unkno
   }
 }
 
+/**
+ * Verifies a token that is not cached yet, unless the client address has used up its budget
+ * of failed tokens (429). The signature check is the expensive step that forged tokens cost.
+ * When Redis fails here, the token is verified anyway; the edge check after it fails closed.
+ */
+async function verifyWithinBudget(c: Context<GatewayEnv>, deps: AuthDeps, token: string): Promise<Principal> {
+  try {
+    await requireAddressBudget(c, { ...deps, policy: deps.policies.anonymous });
+  } catch (error) {
+    if (error instanceof GatewayError && error.code === 'rate_limited') throw error;
+  }
+  return deps.verifier.verify(token);
+}
+
 function countFailure(metrics: GatewayMetrics, error: unknown): void {
   if (error instanceof GatewayError && error.reason !== undefined) {
     metrics.authFailures.inc({ reason: error.reason });
@@ -57,7 +76,7 @@ export function requireToken(deps: AuthDeps, permission: Permission | null): Mid
     let principal: Principal;
     try {
       const token = bearerToken(c.req.header('authorization'));
-      principal = deps.verifier.cached(token) ?? (await deps.verifier.verify(token));
+      principal = deps.verifier.cached(token) ?? (await verifyWithinBudget(c, deps, token));
       const policy = deps.policies[principal.tier];
       const verdict = await deps.edge.check({ principal }, policy, deps.now());
       if (verdict.kind === 'revoked') throw revokedError(verdict.scope);

@@ -5,4 +5,5 @@ export {
   type LimitPolicies,
   limitByAddress,
   limitPolicies,
+  requireAddressBudget,
 } from './rate-limit.js';

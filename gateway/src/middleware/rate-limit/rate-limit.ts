@@ -61,10 +61,19 @@ export interface AddressLimitDeps {
  * 429 when the address is over `deps.policy`.
  */
 export async function enforceAddressLimit(c: Context<GatewayEnv>, deps: AddressLimitDeps): Promise<void> {
-  const peer = c.env?.incoming?.socket?.remoteAddress ?? UNKNOWN_PEER;
-  const address = deps.addresses.bucketOf(deps.addresses.resolve(peer, c.req.header('x-forwarded-for')));
-  const verdict = await deps.edge.check({ address }, deps.policy, deps.now());
+  const verdict = await deps.edge.check({ address: addressBucket(c, deps) }, deps.policy, deps.now());
   enforceLimit(c, verdict, deps.metrics);
+}
+
+/** Throws 429 when the client address is over `deps.policy` already, without counting the request. */
+export async function requireAddressBudget(c: Context<GatewayEnv>, deps: AddressLimitDeps): Promise<void> {
+  const verdict = await deps.edge.check({ address: addressBucket(c, deps) }, deps.policy, deps.now(), 'peek');
+  if (verdict.kind === 'limited') enforceLimit(c, verdict, deps.metrics);
+}
+
+function addressBucket(c: Context<GatewayEnv>, deps: AddressLimitDeps): string {
+  const peer = c.env?.incoming?.socket?.remoteAddress ?? UNKNOWN_PEER;
+  return deps.addresses.bucketOf(deps.addresses.resolve(peer, c.req.header('x-forwarded-for')));
 }
 
 /** Limits an unauthenticated route per client address (`enforceAddressLimit`). */
