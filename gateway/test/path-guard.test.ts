@@ -85,6 +85,7 @@ describe('when the path has encoded dot segments', () => {
   it.each([
     'GET /v1\\..\\metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n',
     'GET /metrics HTTP/1.1\r\nHost: a/b@c\r\n\r\n',
+    'GET http:///v1/metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n',
   ])('answers an unparsable target with 400 and headers: %j', async (text) => {
     const response = await rawExchange(server.port, text);
 

@@ -10,6 +10,8 @@ const ENCODED_SEPARATOR = /%2f|%5c/i;
  * reach `/metrics` past a proxy rule that matches the text `/metrics`.
  */
 const ENCODED_UNRESERVED = /%(?:3[0-9]|4[1-9a-f]|5[0-9a]|6[1-9a-f]|7[0-9a]|2d|2e|5f|7e)/i;
+/** An absolute-form request target with a non-empty authority (RFC 9112, section 3.2.2). */
+const ABSOLUTE_FORM_WITH_AUTHORITY = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]+/i;
 /** The scheme and authority of an absolute-form request target (RFC 9112, section 3.2.2). */
 const ABSOLUTE_FORM_PREFIX = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i;
 
@@ -40,6 +42,9 @@ export function isUnsafePath(path: string): boolean {
  */
 export function hasUnsafePath(c: Context<GatewayEnv>): boolean {
   const target = c.env?.incoming?.url ?? new URL(c.req.url).pathname;
+  // An absolute-form target without an authority (`http:///v1/metrics`) is read by the URL
+  // parser as host `v1` and path `/metrics`, so it is rejected rather than guessed at.
+  if (!target.startsWith('/') && !ABSOLUTE_FORM_WITH_AUTHORITY.test(target)) return true;
   // Most targets have neither a dot nor a percent sign, so they cannot hold a dot segment.
   if (!target.includes('.') && !target.includes('%')) return false;
   return isUnsafePath(rawPath(target));
