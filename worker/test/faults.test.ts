@@ -1,5 +1,5 @@
 import type { SpawnOptions } from '@medai-flow/testkit';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type ServiceProcess, startWorker } from '../../test-support/processes.js';
 import { largeNucleiPng, metricValue, sleep, TestClient, workerProcessEnv } from './harness.js';
 
@@ -46,7 +46,10 @@ describe('worker killed with SIGKILL mid-job', () => {
     const record = await testClient.waitFor(id, undefined, 45_000);
     expect(record.status, JSON.stringify(record.error)).toBe('succeeded');
     expect(startedLines(second, id)).toHaveLength(1);
-    expect(second.logs.filter((line) => line.msg === 'job succeeded' && line.jobId === id)).toHaveLength(1);
+    // The record is marked succeeded before the worker logs it and counts it.
+    await vi.waitFor(() =>
+      expect(second.logs.filter((line) => line.msg === 'job succeeded' && line.jobId === id)).toHaveLength(1),
+    );
     const metrics = await (await fetch(`http://127.0.0.1:${second.metricsPort}/metrics`)).text();
     expect(metricValue(metrics, 'jobs_processed_total{model="nuclei-unet",outcome="succeeded"}')).toBe(1);
     expect(await testClient.redis.exists(testClient.keys.input(id))).toBe(0);
