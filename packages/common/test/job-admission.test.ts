@@ -122,7 +122,11 @@ describe('job admission', () => {
     old.record.createdAt = Date.now() - 61_000;
     await shortLived.create(old.record, new Uint8Array(50));
     const fresh = job('alice');
-    const limits = { ...noLimits, maxJobsPerSubject: 1, queueKeys: { wait: 'x', prioritized: 'y' } };
+    const limits = {
+      ...noLimits,
+      maxJobsPerSubject: 1,
+      queueKeys: { wait: 'x', prioritized: 'y', jobPrefix: 'z:' },
+    };
     expect(await shortLived.create(fresh.record, new Uint8Array(50), limits)).toEqual({ admitted: true });
     expect(await shortLived.quotaUsage('alice')).toEqual({ jobs: 1, bytes: 50 });
   });
@@ -135,6 +139,22 @@ describe('job admission', () => {
     expect(admissions.filter((admission) => admission.admitted)).toHaveLength(5);
     expect(await queue.count()).toBe(5);
     expect(await redis.zcard(keys.admitting('m1'))).toBe(0);
+  });
+
+  it('counts a queued job once before its admission entry ends', async () => {
+    // A gateway that queued a job but has not removed its admitting entry yet, as under load.
+    const limits = { ...noLimits, maxQueueDepth: 2 };
+    const queued = job('alice');
+    await redis.zadd(keys.admitting('m1'), Date.now(), queued.record.id);
+    await queue.add('inference', queued.data, { jobId: queued.record.id });
+
+    expect(await submit('bob', 10, limits)).toEqual({ admitted: true });
+    expect(await submit('carol', 10, limits)).toEqual({
+      admitted: false,
+      limit: 'queue-depth',
+      current: 2,
+      max: 2,
+    });
   });
 
   it('holds the subject job limit under concurrent submissions', async () => {

@@ -6,8 +6,11 @@ export interface AdmissionLimits {
   maxBytesPerSubject: number;
   /** Waiting plus prioritized jobs of the model's queue beyond which the job is rejected. */
   maxQueueDepth: number;
-  /** BullMQ keys of the model's queue: `queue.toKey('wait')` and `queue.toKey('prioritized')`. */
-  queueKeys: { wait: string; prioritized: string };
+  /**
+   * BullMQ keys of the model's queue: `queue.toKey('wait')`, `queue.toKey('prioritized')`, and
+   * `queue.toKey('')`, the prefix of its job hashes.
+   */
+  queueKeys: { wait: string; prioritized: string; jobPrefix: string };
 }
 
 /** The limit a rejected job would have exceeded. */
@@ -31,7 +34,7 @@ export const ADMISSION_HOLD_MS = 60_000;
 //       6 BullMQ wait list, 7 BullMQ prioritized zset.
 // ARGV: 1 job id, 2 now (ms), 3 max job age (s), 4 input bytes, 5 max jobs per subject,
 //       6 max bytes per subject, 7 max queue depth (-1: no check), 8 admission hold (ms),
-//       9 input, 10.. job hash field/value pairs.
+//       9 BullMQ job hash prefix, 10 input, 11.. job hash field/value pairs.
 // Quota entries older than the max job age are dropped first: their records have expired, so
 // an entry that a lost release left behind stops counting at the latest then.
 // Returns {0, 0, 0} when stored, else {1 subject jobs | 2 subject bytes | 3 queue depth, usage, max}.
@@ -53,7 +56,18 @@ if bytes + inputBytes > tonumber(ARGV[6]) then return {2, bytes, tonumber(ARGV[6
 local maxDepth = tonumber(ARGV[7])
 if maxDepth >= 0 then
   redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', '(' .. (now - tonumber(ARGV[8])))
-  local depth = redis.call('LLEN', KEYS[6]) + redis.call('ZCARD', KEYS[7]) + redis.call('ZCARD', KEYS[5])
+  -- An admitted job that BullMQ contains already (its job hash exists) is counted by the queue
+  -- keys, so its admitting entry is dropped rather than counted twice. The job hash is read by
+  -- a key built here, which Redis Cluster would reject; the gateway uses one Redis server.
+  local admitting = 0
+  for _, admittedId in ipairs(redis.call('ZRANGE', KEYS[5], 0, -1)) do
+    if redis.call('EXISTS', ARGV[9] .. admittedId) == 1 then
+      redis.call('ZREM', KEYS[5], admittedId)
+    else
+      admitting = admitting + 1
+    end
+  end
+  local depth = redis.call('LLEN', KEYS[6]) + redis.call('ZCARD', KEYS[7]) + admitting
   if depth >= maxDepth then return {3, depth, maxDepth} end
   redis.call('ZADD', KEYS[5], now, id)
   redis.call('PEXPIRE', KEYS[5], ARGV[8])
@@ -62,9 +76,9 @@ redis.call('ZADD', KEYS[3], now, id)
 redis.call('HSET', KEYS[4], id, inputBytes)
 redis.call('EXPIRE', KEYS[3], maxAgeSeconds)
 redis.call('EXPIRE', KEYS[4], maxAgeSeconds)
-redis.call('HSET', KEYS[1], unpack(ARGV, 10))
+redis.call('HSET', KEYS[1], unpack(ARGV, 11))
 redis.call('EXPIRE', KEYS[1], maxAgeSeconds)
-redis.call('SET', KEYS[2], ARGV[9], 'EX', maxAgeSeconds)
+redis.call('SET', KEYS[2], ARGV[10], 'EX', maxAgeSeconds)
 return {0, 0, 0}`;
 
 // Deletes a job that never reached its queue and releases its quota and admission entries.

@@ -58,7 +58,11 @@ export async function enqueueJob(
   data: QueueJobData,
   limits?: SubjectLimits & { maxQueueDepth: number },
 ): Promise<Admission> {
-  const queueKeys = { wait: queue.toKey('wait'), prioritized: queue.toKey('prioritized') };
+  const queueKeys = {
+    wait: queue.toKey('wait'),
+    prioritized: queue.toKey('prioritized'),
+    jobPrefix: queue.toKey(''),
+  };
   const admission = await store.create(record, input, limits && { ...limits, queueKeys });
   if (!admission.admitted) return admission;
   try {

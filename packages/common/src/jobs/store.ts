@@ -162,6 +162,7 @@ export class JobStore {
       scriptLimit(limits?.maxBytesPerSubject),
       limits ? scriptLimit(limits.maxQueueDepth) : '-1',
       String(ADMISSION_HOLD_MS),
+      limits?.queueKeys.jobPrefix ?? '',
       Buffer.from(input.buffer, input.byteOffset, input.byteLength),
       ...fields,
     );
