@@ -154,6 +154,16 @@ describe('bearer tokens with an HS256 secret', () => {
   });
 });
 
+/** Signs a 5-minute `jobs:read` token for alice with an asymmetric key. */
+function signAsymmetric(alg: 'RS256' | 'ES256', key: CryptoKey): Promise<string> {
+  return new SignJWT({ scope: 'jobs:read' })
+    .setProtectedHeader({ alg })
+    .setSubject('alice')
+    .setIssuedAt()
+    .setExpirationTime('5m')
+    .sign(key);
+}
+
 describe('bearer tokens with an RSA public key', () => {
   let gateway: TestGateway;
   let publicPem: string;
@@ -169,12 +179,7 @@ describe('bearer tokens with an RSA public key', () => {
   afterAll(() => gateway.dispose());
 
   it('accepts an RS256 token', async () => {
-    const token = await new SignJWT({ scope: 'jobs:read' })
-      .setProtectedHeader({ alg: 'RS256' })
-      .setSubject('alice')
-      .setIssuedAt()
-      .setExpirationTime('5m')
-      .sign(privateKey);
+    const token = await signAsymmetric('RS256', privateKey);
     expect((await gateway.request('/v1/models', { headers: bearer(token) })).status).toBe(200);
   });
 
@@ -216,12 +221,7 @@ describe('bearer tokens with an EC public key', () => {
   afterAll(() => gateway.dispose());
 
   it('revokes both ECDSA forms of a token without jti', async () => {
-    const token = await new SignJWT({ scope: 'jobs:read' })
-      .setProtectedHeader({ alg: 'ES256' })
-      .setSubject('alice')
-      .setIssuedAt()
-      .setExpirationTime('5m')
-      .sign(privateKey);
+    const token = await signAsymmetric('ES256', privateKey);
     const other = otherEcdsaForm(token);
     const list = (value: string) => gateway.request('/v1/models', { headers: bearer(value) });
     expect((await list(other)).status).toBe(200);
