@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { ApiError, MedAIClient } from '@medai-flow/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { dataFiles } from '../../test-support/paths.js';
 import { type ServiceProcess, startGateway, startWorker } from '../../test-support/processes.js';
 import { RedisServer, uniquePrefix } from '../../test-support/redis.js';
@@ -51,10 +51,13 @@ describe('durable Redis killed and restarted', () => {
     const statuses = [];
     for (const id of accepted) statuses.push((await waitThroughOutage(client, id)).status);
     expect(statuses).toEqual(accepted.map(() => 'succeeded'));
-    for (const id of accepted) {
-      const ends = worker.logs.filter((line) => line.msg === 'job succeeded' && line.jobId === id);
-      expect(ends.length, `job ${id}`).toBe(1);
-    }
+    // A record is marked succeeded just before the worker logs it.
+    await vi.waitFor(() => {
+      for (const id of accepted) {
+        const ends = worker.logs.filter((line) => line.msg === 'job succeeded' && line.jobId === id);
+        expect(ends.length, `job ${id}`).toBe(1);
+      }
+    });
   }, 180_000);
 });
 
