@@ -7,7 +7,7 @@ import type { GatewayApp } from './app.js';
 import type { GatewayConfig } from './config.js';
 import { GatewayError } from './errors/gateway-error.js';
 import { buildProblem, type ProblemParts, problemFor } from './http/problem.js';
-import { SECURITY_HEADERS } from './middleware/security-headers/index.js';
+import { newResponseHeaders } from './middleware/security-headers/index.js';
 
 /** A listening gateway. */
 export interface GatewayServer {
@@ -37,14 +37,14 @@ function clientErrorOf(error: NodeJS.ErrnoException): GatewayError {
 
 /** Returns the headers of a problem sent outside the app: its own, the security headers and the request id. */
 function headersOutsideApp(parts: ProblemParts, requestId: string): Record<string, string> {
-  return { ...parts.headers, ...Object.fromEntries(SECURITY_HEADERS), 'x-request-id': requestId };
+  return { ...parts.headers, ...newResponseHeaders(requestId) };
 }
 
 /**
- * Builds the response to a request that @hono/node-server cannot turn into a `Request` (an invalid Host
- * header or request target, such as `GET /v1\..\metrics`) with 400, and an error that
- * escaped the app with 500, each with a problem body and the security headers. Neither
- * reaches the app's error handler, so neither is counted in the metrics.
+ * Builds the response to a request that @hono/node-server cannot turn into a `Request`, such
+ * as an invalid Host header or `GET /v1\..\metrics` (400), or to an error that escaped the
+ * app (500). Both get a problem body and the security headers. Neither reaches the app's
+ * error handler, so neither is counted in the metrics.
  */
 function answerOutsideApp(error: unknown): Response {
   const requestId = randomUUID();

@@ -8,6 +8,7 @@ import type { ClientAddressResolver } from '../../limits/client-address.js';
 import type { EdgeCheck } from '../../limits/edge-check.js';
 import type { GatewayMetrics } from '../../metrics/catalog.js';
 import {
+  type AddressLimitDeps,
   enforceAddressLimit,
   enforceLimit,
   type LimitPolicies,
@@ -33,31 +34,16 @@ const LIMITED_FAILURES = new Set([
 ]);
 
 /**
- * Counts a failed token against its client address with the anonymous limit, so that one
- * address cannot make the gateway verify forged tokens without bound: over the limit, the
- * request gets 429 in place of its 401. When Redis fails here, the request keeps its 401.
+ * Awaits a step of the failed-token limit and rethrows only its 429. When Redis fails in such
+ * a step, the request goes on as it would without the limit: a bad token keeps its 401, and a
+ * new token is verified, after which the edge check fails closed.
  */
-async function limitFailure(c: Context<GatewayEnv>, deps: AuthDeps, error: unknown): Promise<void> {
-  if (!(error instanceof GatewayError) || !LIMITED_FAILURES.has(error.code)) return;
+async function unlessRateLimited(step: Promise<void>): Promise<void> {
   try {
-    await enforceAddressLimit(c, { ...deps, policy: deps.policies.anonymous });
-  } catch (limitError) {
-    if (limitError instanceof GatewayError && limitError.code === 'rate_limited') throw limitError;
-  }
-}
-
-/**
- * Verifies a token that is not cached yet, unless the client address has used up its budget
- * of failed tokens (429). The signature check is the expensive step that forged tokens cost.
- * When Redis fails here, the token is verified anyway; the edge check after it fails closed.
- */
-async function verifyWithinBudget(c: Context<GatewayEnv>, deps: AuthDeps, token: string): Promise<Principal> {
-  try {
-    await requireAddressBudget(c, { ...deps, policy: deps.policies.anonymous });
+    await step;
   } catch (error) {
     if (error instanceof GatewayError && error.code === 'rate_limited') throw error;
   }
-  return deps.verifier.verify(token);
 }
 
 function countFailure(metrics: GatewayMetrics, error: unknown): void {
@@ -72,11 +58,20 @@ function countFailure(metrics: GatewayMetrics, error: unknown): void {
  * `permission` null admits any valid token.
  */
 export function requireToken(deps: AuthDeps, permission: Permission | null): MiddlewareHandler<GatewayEnv> {
+  // Failed tokens count against the client address with the anonymous limit. Over it, a token
+  // not verified before gets 429 without a signature check, the step forged tokens cost, and a
+  // failed token gets 429 in place of its 401.
+  const failureLimit: AddressLimitDeps = { ...deps, policy: deps.policies.anonymous };
+  const verifyWithinBudget = async (c: Context<GatewayEnv>, token: string): Promise<Principal> => {
+    await unlessRateLimited(requireAddressBudget(c, failureLimit));
+    return deps.verifier.verify(token);
+  };
+
   return async function requireToken(c, next) {
     let principal: Principal;
     try {
       const token = bearerToken(c.req.header('authorization'));
-      principal = deps.verifier.cached(token) ?? (await verifyWithinBudget(c, deps, token));
+      principal = deps.verifier.cached(token) ?? (await verifyWithinBudget(c, token));
       const policy = deps.policies[principal.tier];
       const verdict = await deps.edge.check({ principal }, policy, deps.now());
       if (verdict.kind === 'revoked') throw revokedError(verdict.scope);
@@ -89,7 +84,9 @@ export function requireToken(deps: AuthDeps, permission: Permission | null): Mid
       }
     } catch (error) {
       countFailure(deps.metrics, error);
-      await limitFailure(c, deps, error);
+      if (error instanceof GatewayError && LIMITED_FAILURES.has(error.code)) {
+        await unlessRateLimited(enforceAddressLimit(c, failureLimit));
+      }
       throw error;
     }
     c.set('principal', principal);

@@ -3,5 +3,4 @@ export {
   corsAllowlist,
   newResponseHeaders,
   requestIdFor,
-  SECURITY_HEADERS,
 } from './security-headers.js';

@@ -7,7 +7,7 @@ import type { GatewayEnv } from '../../http/context.js';
  * Headers of every response. The API serves JSON only, so the CSP forbids every fetch and
  * framing, and nothing may be cached because responses carry patient-related results.
  */
-export const SECURITY_HEADERS: readonly [string, string][] = [
+const SECURITY_HEADERS: readonly [string, string][] = [
   ['strict-transport-security', 'max-age=63072000; includeSubDomains'],
   ['x-content-type-options', 'nosniff'],
   ['x-frame-options', 'DENY'],
