@@ -9,8 +9,8 @@ import type { RedisCalls } from '../redis/redis-calls.js';
  * KEYS contains the keys of each check in turn: the rate-limit state (the theoretical arrival
  * time, epoch ms) and, on authenticated requests, the revoked-token entry and the subject's
  * revocation time. ARGV[1] is a JSON array with one entry per check: [key count (1 or 3),
- * now (ms), emission interval (ms), burst (requests), token `iat` (s, or -1), peek (1 to check
- * whether a request would be admitted without counting it, else 0)]. Arguments and
+ * now (ms), emission interval (ms), burst (requests), token `iat` (s, or -1), peek]. Peek 1
+ * checks whether a request would be admitted without counting it. Arguments and
  * replies travel as one JSON string each, because ioredis encodes and decodes every element
  * of a command or reply on its own, which cost more than the checks themselves.
  *
@@ -97,8 +97,8 @@ interface QueuedCheck {
  * handled its pending I/O (setImmediate). At low load a check is sent in the turn it arrives.
  * Under load, the requests of many connections arrive in one turn, so they share one command,
  * one write and one reply. The per-command cost in ioredis and Redis is then paid once per
- * turn. Each check still waits for its own reply, so a request is answered only after Redis
- * has checked it.
+ * turn. Each check still waits for its own reply, so no response is sent before Redis has
+ * checked its request.
  */
 export class EdgeCheck {
   /** Keys of each cached principal, so that their SHA-256 digests are computed once per token. */

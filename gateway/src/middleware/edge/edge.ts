@@ -7,8 +7,8 @@ import { hasUnsafePath, unsafePathError } from '../path-guard/index.js';
 import { applyResponseHeaders, newResponseHeaders, requestIdFor } from '../security-headers/index.js';
 
 /**
- * The app-wide middleware of every request: it sets the request id and the security headers,
- * rejects paths with dot segments or encoded slashes with 400 before routing, and counts and
+ * Creates the app-wide middleware of every request. It sets the request id and the security
+ * headers, rejects the paths `hasUnsafePath` finds with 400 before routing, and counts and
  * times the request. It is one middleware rather than one per concern, because each Hono
  * middleware adds an async dispatch level (promises and closures) to every request.
  */

@@ -5,8 +5,8 @@ import type { GatewayEnv } from '../../http/context.js';
 /** An encoded slash or backslash, which some proxies decode into a separator and others do not. */
 const ENCODED_SEPARATOR = /%2f|%5c/i;
 /**
- * An encoded unreserved character (letter, digit, `-`, `.`, `_`, `~`). RFC 3986 section 2.3
- * asks producers not to encode them, and the router decodes them, so `/%6detrics` would
+ * An encoded unreserved character (letter, digit, `-`, `.`, `_`, `~`). By RFC 3986 section
+ * 2.3, producers should not encode them, and the router decodes them, so `/%6detrics` would
  * reach `/metrics` past a proxy rule that matches the text `/metrics`.
  */
 const ENCODED_UNRESERVED = /%(?:3[0-9]|4[1-9a-f]|5[0-9a]|6[1-9a-f]|7[0-9a]|2d|2e|5f|7e)/i;
@@ -35,7 +35,8 @@ export function isUnsafePath(path: string): boolean {
 }
 
 /**
- * Checks whether the request path has dot segments or encoded slashes. The URL parser
+ * Checks whether the request target has dot segments, encoded slashes or encoded unreserved
+ * characters, or is an absolute form without an authority. The URL parser
  * resolves `/v1/%2e%2e/metrics` to `/metrics`, so such a path reaches a route that a proxy
  * rule allowing only `/v1` meant to keep out. The check reads the request target from the
  * socket, because the URL that Hono receives is already normalized.
