@@ -37,6 +37,8 @@ export interface GatewayServices extends GatewayDeps {
   addresses: ClientAddressResolver;
   policies: LimitPolicies;
   catalog: ModelCatalog;
+  /** Job records and inputs in Redis. */
+  store: JobStore;
   jobs: JobService;
   queueState: QueueState;
   submissions: SubmissionService;
@@ -91,6 +93,7 @@ export function createServices(deps: GatewayDeps, metrics: GatewayMetrics): Gate
     addresses: new ClientAddressResolver(config.TRUSTED_PROXIES),
     policies: limitPolicies(config),
     catalog: new ModelCatalog(registry, redisCalls, clock, config.MODEL_CACHE_MS),
+    store,
     jobs,
     queueState,
     submissions: new SubmissionService(jobs, idempotency, queueState, metrics, audit, deps.logger, {

@@ -1,4 +1,4 @@
-import { type JobRecord, JobStore, RedisKeys } from '@medai-flow/common';
+import type { JobRecord, JobStore } from '@medai-flow/common';
 import type { JobRepresentation } from '@medai-flow/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServiceProcess } from '../../test-support/processes.js';
@@ -25,10 +25,7 @@ describe('job deadlines', () => {
   beforeAll(async () => {
     gateway = await createTestGateway('jobs-deadline');
     await gateway.publish('nuclei-unet');
-    store = new JobStore(gateway.redis, new RedisKeys(gateway.prefix), {
-      resultTtlSeconds: 600,
-      goneTtlSeconds: 600,
-    });
+    store = gateway.services.store;
     alice = await mintToken({ sub: 'alice', expiresInSeconds: 600 });
   });
   afterAll(async () => {
@@ -70,7 +67,7 @@ describe('job deadlines', () => {
       expect(expired.queuePosition).toBeUndefined();
       const queue = gateway.services.jobs.queueOf('nuclei-unet');
       expect(await queue.getJob(readByGateway.id)).toBeUndefined();
-      expect(await gateway.redis.exists(new RedisKeys(gateway.prefix).input(readByGateway.id))).toBe(0);
+      expect(await gateway.redis.exists(gateway.services.keys.input(readByGateway.id))).toBe(0);
 
       // The other job is still queued in Redis until a worker picks it up after its deadline.
       expect((await store.get(pickedUp.id))?.status).toBe('queued');

@@ -1,4 +1,4 @@
-import { type JobRecord, JobStore, RedisKeys } from '@medai-flow/common';
+import type { JobRecord, JobStore } from '@medai-flow/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServiceProcess } from '../../test-support/processes.js';
 import { mintToken } from '../../test-support/tokens.js';
@@ -16,10 +16,7 @@ describe('priority classes', () => {
   beforeAll(async () => {
     gateway = await createTestGateway('jobs-priority');
     await gateway.publish('nuclei-unet');
-    store = new JobStore(gateway.redis, new RedisKeys(gateway.prefix), {
-      resultTtlSeconds: 600,
-      goneTtlSeconds: 600,
-    });
+    store = gateway.services.store;
     alice = await mintToken({ sub: 'alice', expiresInSeconds: 600 });
   });
   afterAll(async () => {
