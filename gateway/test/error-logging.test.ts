@@ -1,4 +1,3 @@
-import { connect } from 'node:net';
 import { Writable } from 'node:stream';
 import { createLogger, loadConfig, ModelRegistry, type Redis, RedisKeys } from '@medai-flow/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,7 +5,7 @@ import { deleteKeys, RedisServer, testRedisUrl, uniquePrefix } from '../../test-
 import { mintToken } from '../../test-support/tokens.js';
 import { createApp, type GatewayApp, gatewayEnvSchema } from '../src/index.js';
 import { type GatewayServer, startServer } from '../src/server.js';
-import { connectProducer, readManifest, TEST_PEER, testEnv } from './support.js';
+import { connectProducer, readManifest, startPartialUpload, TEST_PEER, testEnv } from './support.js';
 
 interface LogLine {
   level: number;
@@ -87,20 +86,7 @@ describe('when the client drops a slow upload', () => {
 
   it('logs no request failure', async () => {
     const token = await mintToken({ expiresInSeconds: 600 });
-    const socket = connect(server.port, '127.0.0.1');
-    await new Promise<void>((resolveConnect) => socket.once('connect', () => resolveConnect()));
-    socket.write(
-      [
-        'POST /v1/models/nuclei-unet/jobs HTTP/1.1',
-        'host: 127.0.0.1',
-        `authorization: Bearer ${token}`,
-        'content-type: image/png',
-        'content-length: 1000000',
-        '',
-        '',
-      ].join('\r\n'),
-    );
-    socket.write(Buffer.alloc(1000));
+    const socket = await startPartialUpload(server.port, token, 1000);
     await new Promise((resolveWait) => setTimeout(resolveWait, 300));
     socket.destroy();
     await new Promise((resolveWait) => setTimeout(resolveWait, 300));

@@ -2,7 +2,7 @@ import { connect, type Socket } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mintToken } from '../../test-support/tokens.js';
 import { type GatewayServer, startServer } from '../src/server.js';
-import { createTestGateway, type TestGateway } from './support.js';
+import { createTestGateway, startPartialUpload, type TestGateway } from './support.js';
 
 async function openSocket(port: number): Promise<Socket> {
   const socket = connect(port, '127.0.0.1');
@@ -50,22 +50,7 @@ describe('when the gateway shuts down', () => {
   it('cuts a slow upload after the grace', async () => {
     await gateway.publish('nuclei-unet');
     const token = await mintToken({ expiresInSeconds: 600 });
-    const socket = await openSocket(server.port);
-    socket.on('error', () => undefined);
-    // Reading keeps the socket flowing, so it sees the server's end of the connection.
-    socket.resume();
-    socket.write(
-      [
-        'POST /v1/models/nuclei-unet/jobs HTTP/1.1',
-        'host: 127.0.0.1',
-        `authorization: Bearer ${token}`,
-        'content-type: image/png',
-        'content-length: 1000000',
-        '',
-        '',
-      ].join('\r\n'),
-    );
-    socket.write(Buffer.alloc(100));
+    const socket = await startPartialUpload(server.port, token, 100);
     await new Promise((resolveWait) => setTimeout(resolveWait, 100));
     const startedAt = Date.now();
 

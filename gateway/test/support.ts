@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import {
   createLogger,
@@ -123,4 +124,31 @@ export function bearer(token: string): Record<string, string> {
 export async function problemOf(response: Response): Promise<Record<string, unknown>> {
   expect(response.headers.get('content-type')).toBe('application/problem+json');
   return (await response.json()) as Record<string, unknown>;
+}
+
+/**
+ * Opens a connection to `port` and starts a 1 MB PNG upload with `token`, of which it sends
+ * only `sentBytes`. The socket is read and its errors ignored, so it sees the server close it.
+ */
+export async function startPartialUpload(port: number, token: string, sentBytes: number): Promise<Socket> {
+  const socket = connect(port, '127.0.0.1');
+  await new Promise<void>((resolveConnect, reject) => {
+    socket.once('connect', () => resolveConnect());
+    socket.once('error', reject);
+  });
+  socket.on('error', () => undefined);
+  socket.resume();
+  socket.write(
+    [
+      'POST /v1/models/nuclei-unet/jobs HTTP/1.1',
+      'host: 127.0.0.1',
+      `authorization: Bearer ${token}`,
+      'content-type: image/png',
+      'content-length: 1000000',
+      '',
+      '',
+    ].join('\r\n'),
+  );
+  socket.write(Buffer.alloc(sentBytes));
+  return socket;
 }
