@@ -42,6 +42,15 @@ export function submitJob(
   });
 }
 
+/** Posts a v2 inference request `body` for nuclei-unet with `Prefer: respond-async`. */
+export function inferAsync(gateway: TestGateway, token: string, body: string): Promise<Response> {
+  return gateway.request('/v2/models/nuclei-unet/infer', {
+    method: 'POST',
+    headers: { ...bearer(token), 'content-type': 'application/json', prefer: 'respond-async' },
+    body,
+  });
+}
+
 /** Submits and expects 202; returns the job representation. */
 export async function submitAccepted(
   gateway: TestGateway,

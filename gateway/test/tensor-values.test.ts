@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../../test-support/tokens.js';
 import { GatewayError } from '../src/errors/gateway-error.js';
 import { encodeTensors } from '../src/jobs/tensors.js';
-import { bearer, createTestGateway, problemOf, readManifest, type TestGateway } from './support.js';
+import { inferAsync } from './jobs-support.js';
+import { createTestGateway, problemOf, readManifest, type TestGateway } from './support.js';
 
 const SHAPE = [1, 1, 512, 512];
 const ELEMENTS = 512 * 512;
@@ -51,12 +52,7 @@ describe('tensor element values', () => {
     });
     afterAll(() => gateway.dispose());
 
-    const infer = (body: string) =>
-      gateway.request('/v2/models/nuclei-unet/infer', {
-        method: 'POST',
-        headers: { ...bearer(alice), 'content-type': 'application/json', prefer: 'respond-async' },
-        body,
-      });
+    const infer = (body: string) => inferAsync(gateway, alice, body);
 
     it.each([
       ['1e400', 'must be a finite number', 'Infinity'],

@@ -2,7 +2,8 @@ import type { V2InferenceRequest } from '@medai-flow/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../../test-support/tokens.js';
 import { encodeTensors } from '../src/jobs/tensors.js';
-import { bearer, createTestGateway, problemOf, readManifest, type TestGateway } from './support.js';
+import { inferAsync } from './jobs-support.js';
+import { createTestGateway, problemOf, readManifest, type TestGateway } from './support.js';
 
 const SHAPE = [1, 1, 512, 512];
 const flatData = Array.from({ length: 512 * 512 }, (_, index) => index % 251);
@@ -26,12 +27,7 @@ describe('v2 tensor data', () => {
   });
   afterAll(() => gateway.dispose());
 
-  const infer = (body: string) =>
-    gateway.request('/v2/models/nuclei-unet/infer', {
-      method: 'POST',
-      headers: { ...bearer(alice), 'content-type': 'application/json', prefer: 'respond-async' },
-      body,
-    });
+  const infer = (body: string) => inferAsync(gateway, alice, body);
 
   it('encodes nested data as flat data', () => {
     const { inputs } = readManifest('nuclei-unet');
