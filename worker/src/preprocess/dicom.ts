@@ -1,6 +1,7 @@
 import { checkDicomAdmission, isDicomRejection, parseDicom } from '@medai-flow/common';
 import type dicomParser from 'dicom-parser';
 import { JobFailure } from '../errors.js';
+import { valueRange } from './normalize.js';
 import type { GreyImage } from './types.js';
 
 /** DICOM constraints of a model. */
@@ -104,12 +105,7 @@ function storedValue(
 }
 
 function invert(data: Float32Array): void {
-  let min = Number.POSITIVE_INFINITY;
-  let max = Number.NEGATIVE_INFINITY;
-  for (const value of data) {
-    if (value < min) min = value;
-    if (value > max) max = value;
-  }
+  const { min, max } = valueRange(data);
   for (let i = 0; i < data.length; i += 1) data[i] = max + min - (data[i] as number);
 }
 

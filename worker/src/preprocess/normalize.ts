@@ -31,13 +31,19 @@ function zscore(values: Float32Array, epsilon: number): Float32Array {
   return values;
 }
 
-function minmax(values: Float32Array): Float32Array {
+/** Returns the smallest and largest value; Infinity and -Infinity for no values. */
+export function valueRange(values: Float32Array): { min: number; max: number } {
   let min = Number.POSITIVE_INFINITY;
   let max = Number.NEGATIVE_INFINITY;
   for (const value of values) {
     if (value < min) min = value;
     if (value > max) max = value;
   }
+  return { min, max };
+}
+
+function minmax(values: Float32Array): Float32Array {
+  const { min, max } = valueRange(values);
   const range = max - min;
   for (let i = 0; i < values.length; i += 1)
     values[i] = range > 0 ? ((values[i] as number) - min) / range : 0;
