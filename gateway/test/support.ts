@@ -128,7 +128,8 @@ export async function problemOf(response: Response): Promise<Record<string, unkn
 
 /**
  * Opens a connection to `port` and starts a 1 MB PNG upload with `token`, of which it sends
- * only `sentBytes`. The socket is read and its errors ignored, so it sees the server close it.
+ * only `sentBytes`. The socket is read and its errors ignored, so the test notices when the
+ * server closes it.
  */
 export async function startPartialUpload(port: number, token: string, sentBytes: number): Promise<Socket> {
   const socket = connect(port, '127.0.0.1');
